@@ -1,0 +1,168 @@
+// Neural-network building blocks: activations with a dim, losses, embedding, linear, convolution,
+// normalisations, resampling, attention and sampling.
+#include <cmath>
+#include <limits>
+
+#include "common.h"
+
+namespace ctf {
+
+CTF_OP(softmax) { CTF_BODY(softmax) { return Wrap(info.Env(), at::softmax(T(info, 0), I64(info, 1))); } CTF_END }
+CTF_OP(logSoftmax) { CTF_BODY(logSoftmax) { return Wrap(info.Env(), at::log_softmax(T(info, 0), I64(info, 1))); } CTF_END }
+
+// logits [N, C] (or [N, C, ...]), target int64 [N]; reduction 0 none, 1 mean, 2 sum.
+CTF_OP(crossEntropy) {
+  CTF_BODY(crossEntropy) {
+    const at::Tensor& logits = T(info, 0);
+    const at::Tensor& target = T(info, 1);
+    if (logits.dim() < 2) throw ArgError("logits must be [N, C], got " + std::to_string(logits.dim()) + " dims");
+    if (target.scalar_type() != at::kLong) throw ArgError("target must be int64 class indices");
+    int64_t ignore = Present(info, 2) ? I64(info, 2) : -100;
+    double smoothing = Present(info, 3) ? F64(info, 3) : 0.0;
+    int64_t reduction = Present(info, 4) ? I64(info, 4) : 1;
+    return Wrap(info.Env(), at::cross_entropy_loss(logits, target, c10::nullopt, reduction, ignore, smoothing));
+  } CTF_END
+}
+
+CTF_OP(embedding) {
+  CTF_BODY(embedding) {
+    const at::Tensor& w = T(info, 0);
+    const at::Tensor& idx = T(info, 1);
+    if (idx.scalar_type() != at::kLong && idx.scalar_type() != at::kInt) throw ArgError("indices must be int64 or int32");
+    return Wrap(info.Env(), at::embedding(w, idx));
+  } CTF_END
+}
+
+CTF_OP(linear) { CTF_BODY(linear) { return Wrap(info.Env(), at::linear(T(info, 0), T(info, 1), OptT(info, 2))); } CTF_END }
+
+// conv2d(x, w, b?, stride, padding, dilation = 1, groups = 1)
+CTF_OP(conv2d) {
+  CTF_BODY(conv2d) {
+    auto stride = Present(info, 3) ? Ints(info, 3) : std::vector<int64_t>{1};
+    auto padding = Present(info, 4) ? Ints(info, 4) : std::vector<int64_t>{0};
+    auto dilation = Present(info, 5) ? Ints(info, 5) : std::vector<int64_t>{1};
+    int64_t groups = Present(info, 6) ? I64(info, 6) : 1;
+    return Wrap(info.Env(), at::conv2d(T(info, 0), T(info, 1), OptT(info, 2), stride, padding, dilation, groups));
+  } CTF_END
+}
+
+CTF_OP(groupNorm) {
+  CTF_BODY(groupNorm) {
+    return Wrap(info.Env(), at::group_norm(T(info, 0), I64(info, 1), OptT(info, 2), OptT(info, 3), F64(info, 4), false));
+  } CTF_END
+}
+CTF_OP(layerNorm) {
+  CTF_BODY(layerNorm) {
+    return Wrap(info.Env(), at::layer_norm(T(info, 0), Ints(info, 1), OptT(info, 2), OptT(info, 3), F64(info, 4), false));
+  } CTF_END
+}
+// LlamaGen's RMSNorm: normalise in float32 (float64 stays float64), cast back, then scale.
+CTF_OP(rmsNorm) {
+  CTF_BODY(rmsNorm) {
+    const at::Tensor& x = T(info, 0);
+    at::Tensor xf = x.scalar_type() == at::kDouble ? x : x.to(at::kFloat);
+    at::Tensor y = (xf * at::rsqrt(xf.square().mean(-1, true) + F64(info, 2))).to(x.scalar_type());
+    if (Present(info, 1)) y = y * T(info, 1);
+    return Wrap(info.Env(), y);
+  } CTF_END
+}
+
+// Nearest upsampling of [N, C, H, W] by an integer factor.
+CTF_OP(upsampleNearest2d) {
+  CTF_BODY(upsampleNearest2d) {
+    const at::Tensor& x = T(info, 0);
+    if (x.dim() != 4) throw ArgError("input must be [N, C, H, W]");
+    int64_t f = I64(info, 1);
+    double s = static_cast<double>(f);
+    return Wrap(info.Env(), at::upsample_nearest2d(x, {x.size(2) * f, x.size(3) * f}, s, s));
+  } CTF_END
+}
+CTF_OP(interpolateBilinear) {
+  CTF_BODY(interpolateBilinear) {
+    auto size = Ints(info, 1);
+    if (size.size() != 2) throw ArgError("size must be [H, W]");
+    return Wrap(info.Env(), at::upsample_bilinear2d(T(info, 0), size, Bool(info, 2), c10::nullopt, c10::nullopt));
+  } CTF_END
+}
+CTF_OP(avgPool2d) {
+  CTF_BODY(avgPool2d) {
+    auto k = Ints(info, 1);
+    auto s = Present(info, 2) ? Ints(info, 2) : k;
+    return Wrap(info.Env(), at::avg_pool2d(T(info, 0), k, s));
+  } CTF_END
+}
+CTF_OP(maxPool2d) {
+  CTF_BODY(maxPool2d) {
+    auto k = Ints(info, 1);
+    auto s = Present(info, 2) ? Ints(info, 2) : k;
+    return Wrap(info.Env(), at::max_pool2d(T(info, 0), k, s));
+  } CTF_END
+}
+CTF_OP(adaptiveAvgPool2d) {
+  CTF_BODY(adaptiveAvgPool2d) { return Wrap(info.Env(), at::adaptive_avg_pool2d(T(info, 0), Ints(info, 1))); } CTF_END
+}
+// pads as in F.pad: [left, right, top, bottom, ...] from the last dim backwards.
+CTF_OP(pad) {
+  CTF_BODY(pad) { return Wrap(info.Env(), at::constant_pad_nd(T(info, 0), Ints(info, 1), Present(info, 2) ? F64(info, 2) : 0.0)); } CTF_END
+}
+CTF_OP(dropout) { CTF_BODY(dropout) { return Wrap(info.Env(), at::dropout(T(info, 0), F64(info, 1), Bool(info, 2))); } CTF_END }
+
+// Scaled dot-product attention, q [.., Tq, D], k/v [.., Tk, D]. libtorch 1.13 has no fused
+// kernel, so this is the composite PyTorch 2 falls back to: scores, mask, softmax, weighted sum.
+// mask: bool (true = may attend) or float (added to the scores). Causal aligns the query block to
+// the end of the keys, so a KV-cache step (Tq = 1) sees every cached key.
+CTF_OP(sdpa) {
+  CTF_BODY(sdpa) {
+    const at::Tensor& q = T(info, 0);
+    const at::Tensor& k = T(info, 1);
+    const at::Tensor& v = T(info, 2);
+    c10::optional<at::Tensor> mask = OptT(info, 3);
+    bool causal = Bool(info, 4);
+    double scale = Present(info, 5) ? F64(info, 5) : 1.0 / std::sqrt(static_cast<double>(q.size(-1)));
+    double p = Present(info, 6) ? F64(info, 6) : 0.0;
+    bool train = Bool(info, 7);
+    at::Tensor att = at::matmul(q, k.transpose(-2, -1)).mul_(scale);
+    const double ninf = -std::numeric_limits<double>::infinity();
+    if (causal) {
+      int64_t tq = q.size(-2), tk = k.size(-2);
+      at::Tensor allowed = at::ones({tq, tk}, q.options().dtype(at::kBool)).tril(tk - tq);
+      att.masked_fill_(allowed.logical_not(), ninf);
+    }
+    if (mask) {
+      if (mask->scalar_type() == at::kBool) att.masked_fill_(mask->logical_not(), ninf);
+      else att.add_(*mask);
+    }
+    att = at::softmax(att, -1);
+    if (p > 0 && train) att = at::dropout(att, p, true);
+    return Wrap(info.Env(), at::matmul(att, v));
+  } CTF_END
+}
+
+CTF_OP(multinomial) {
+  CTF_BODY(multinomial) { return Wrap(info.Env(), at::multinomial(T(info, 0), I64(info, 1), Bool(info, 2))); } CTF_END
+}
+CTF_OP(cdist) { CTF_BODY(cdist) { return Wrap(info.Env(), at::cdist(T(info, 0), T(info, 1))); } CTF_END }
+
+void RegisterNnOps(Napi::Env env, Napi::Object exports) {
+  CTF_EXPORT(exports, softmax);
+  CTF_EXPORT(exports, logSoftmax);
+  CTF_EXPORT(exports, crossEntropy);
+  CTF_EXPORT(exports, embedding);
+  CTF_EXPORT(exports, linear);
+  CTF_EXPORT(exports, conv2d);
+  CTF_EXPORT(exports, groupNorm);
+  CTF_EXPORT(exports, layerNorm);
+  CTF_EXPORT(exports, rmsNorm);
+  CTF_EXPORT(exports, upsampleNearest2d);
+  CTF_EXPORT(exports, interpolateBilinear);
+  CTF_EXPORT(exports, avgPool2d);
+  CTF_EXPORT(exports, maxPool2d);
+  CTF_EXPORT(exports, adaptiveAvgPool2d);
+  CTF_EXPORT(exports, pad);
+  CTF_EXPORT(exports, dropout);
+  CTF_EXPORT(exports, sdpa);
+  CTF_EXPORT(exports, multinomial);
+  CTF_EXPORT(exports, cdist);
+}
+
+}  // namespace ctf

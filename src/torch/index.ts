@@ -1,0 +1,11 @@
+// ctfgen's tensor engine: libtorch through the native addon, typed and scoped for TypeScript.
+export { Tensor, type TensorLike, type DType } from './tensor.js';
+export { tidy, keep, dispose, scopeDepth } from './scope.js';
+export * from './create.js';
+export * from './functional.js';
+export * from './autograd.js';
+export * from './random.js';
+export { defaultThreadCount } from './native.js';
+import { N } from './native.js';
+export const setNumThreads = (n: number): void => N.setNumThreads(n);
+export const getNumThreads = (): number => N.getNumThreads();
