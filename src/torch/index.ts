@@ -9,3 +9,4 @@ export { defaultThreadCount } from './native.js';
 import { N } from './native.js';
 export const setNumThreads = (n: number): void => N.setNumThreads(n);
 export const getNumThreads = (): number => N.getNumThreads();
+export { fromRaw, toRaw, tensorsFromRaw, tensorsToRaw } from './raw.js';

@@ -7,7 +7,8 @@ import { packageRoot } from '../util/package-root.js';
 
 /** Opaque libtorch tensor handle (a type-tagged napi External). */
 export type Handle = { readonly __handle: unique symbol };
-export type DType = 'float32' | 'float64' | 'float16' | 'bfloat16' | 'int64' | 'int32' | 'uint8' | 'bool';
+import type { DType } from '../io/raw-tensor.js';
+export type { DType };
 type H = Handle;
 type Num = H | number;
 type Arr = Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array | Uint16Array;
