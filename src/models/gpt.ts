@@ -54,7 +54,7 @@ class FeedForward extends Module {
   }
 }
 
-class TransformerBlock extends Module {
+export class TransformerBlock extends Module {
   readonly attention: Attention;
   readonly feedForward: FeedForward;
   readonly attentionNorm: RMSNorm;

@@ -1,0 +1,51 @@
+// Progress bars for long work (cli-progress: maintained, handles TTY redraw, rate and ETA).
+// Off a terminal (CI, logs) it prints a plain line every few seconds instead of redrawing.
+import cliProgress from 'cli-progress';
+
+export interface Progress {
+  update(done: number, fields?: Record<string, string | number>): void;
+  stop(): void;
+}
+
+export function progress(label: string, total: number): Progress {
+  if (process.stderr.isTTY) {
+    const bar = new cliProgress.SingleBar(
+      {
+        format: `${label} [{bar}] {value}/{total} {percentage}% | {rate}/s | ETA {eta_formatted} {info}`,
+        stream: process.stderr,
+        hideCursor: true,
+        etaBuffer: 50,
+      },
+      cliProgress.Presets.shades_classic,
+    );
+    const start = Date.now();
+    bar.start(total, 0, { rate: '0', info: '' });
+    return {
+      update(done, fields = {}) {
+        const rate = (done / Math.max((Date.now() - start) / 1000, 1e-3)).toFixed(1);
+        bar.update(done, { rate, info: formatFields(fields) });
+      },
+      stop: () => bar.stop(),
+    };
+  }
+  const start = Date.now();
+  let lastPrint = 0;
+  return {
+    update(done, fields = {}) {
+      const now = Date.now();
+      if (now - lastPrint < 5000 && done < total) return;
+      lastPrint = now;
+      const secs = (now - start) / 1000;
+      const rate = done / Math.max(secs, 1e-3);
+      const eta = rate > 0 ? (total - done) / rate : 0;
+      process.stderr.write(`${label} ${done}/${total} | ${rate.toFixed(1)}/s | ETA ${eta.toFixed(0)}s ${formatFields(fields)}\n`);
+    },
+    stop() {},
+  };
+}
+
+function formatFields(fields: Record<string, string | number>): string {
+  return Object.entries(fields)
+    .map(([k, v]) => `${k} ${typeof v === 'number' ? (Number.isInteger(v) ? v : v.toFixed(4)) : v}`)
+    .join(' | ');
+}
