@@ -1,0 +1,229 @@
+/**
+ * Random access to the entries of a zip archive (a PyTorch checkpoint), from a file path or an
+ * in-memory buffer, one entry at a time: a multi-GB checkpoint is never read into one Buffer.
+ *
+ * yauzl does the parsing of the central directory (ZIP64 included, which torch writes for
+ * files over 4 GB) and the inflating of deflated entries. Stored entries, which is what torch
+ * writes, are read with one positioned read straight into the destination array (yauzl 3's
+ * readLocalFileHeader gives the data offset), which is much faster than its 64 KB stream for
+ * GB-sized storages.
+ *
+ * CRC-32 checking costs about 3 s per GB here (zlib.crc32), and PyTorch's own reader does not
+ * check it, so by default ('small') only records up to SMALL_RECORD_BYTES (the pickle, small
+ * tensors) are checked; `verifyCrc: true` checks every record, `false` none.
+ */
+import { open as fsOpen, FileHandle } from 'node:fs/promises';
+import * as zlib from 'node:zlib';
+import yauzl from 'yauzl';
+import { CheckpointError } from './errors.js';
+
+export interface ZipEntryInfo {
+  name: string;
+  compressionMethod: number;
+  compressedSize: number;
+  uncompressedSize: number;
+  crc32: number;
+}
+
+/** The parts of yauzl 3's ZipFile used here (its bundled @types describe yauzl 2). */
+interface YZipFile {
+  readEntry(): void;
+  on(ev: 'entry', fn: (e: YEntry) => void): void;
+  on(ev: 'end', fn: () => void): void;
+  on(ev: 'error', fn: (err: Error) => void): void;
+  openReadStream(entry: YEntry, cb: (err: Error | null, stream?: NodeJS.ReadableStream) => void): void;
+  readLocalFileHeader(entry: YEntry, opts: { minimal: true }, cb: (err: Error | null, h?: { fileDataStart: number }) => void): void;
+  close(): void;
+  isOpen: boolean;
+}
+interface YEntry {
+  fileName: string;
+  compressionMethod: number;
+  compressedSize: number;
+  uncompressedSize: number;
+  crc32: number;
+}
+
+const YOPTS = { lazyEntries: true, autoClose: false, validateEntrySizes: true, decodeStrings: true, strictFileNames: false };
+
+/** Deflate cannot expand data by more than about 1032:1; anything claiming more is corrupt. */
+const MAX_DEFLATE_RATIO = 1032;
+const READ_CHUNK = 1 << 30;
+
+/** Records up to this size are CRC-checked under the default verifyCrc: 'small'. */
+export const SMALL_RECORD_BYTES = 1024 * 1024;
+
+export type VerifyCrc = boolean | 'small';
+
+export interface ZipReaderOptions {
+  /** which records to CRC-check: all (true), none (false), or up to SMALL_RECORD_BYTES ('small', default) */
+  verifyCrc?: VerifyCrc;
+}
+
+const crc32: ((data: Uint8Array, value?: number) => number) | undefined = (zlib as { crc32?: (d: Uint8Array, v?: number) => number }).crc32;
+
+export class ZipError extends CheckpointError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ZipError';
+  }
+}
+
+export class ZipReader {
+  readonly entries = new Map<string, ZipEntryInfo>();
+  private readonly raw = new Map<string, YEntry>();
+  private fh: FileHandle | undefined;
+
+  private constructor(
+    private readonly zip: YZipFile,
+    private readonly buffer: Uint8Array | undefined,
+    private readonly path: string | undefined,
+    readonly label: string,
+    private readonly verifyCrc: VerifyCrc,
+  ) {}
+
+  /** Opens an archive from a path or a buffer; `label` names it in errors. */
+  static async open(src: string | Uint8Array, label = typeof src === 'string' ? src : '<buffer>', opts: ZipReaderOptions = {}): Promise<ZipReader> {
+    const zip = await new Promise<YZipFile>((resolve, reject) => {
+      const cb = (err: Error | null, z?: unknown): void => (err || !z ? reject(err ?? new Error('no zip file')) : resolve(z as YZipFile));
+      try {
+        if (typeof src === 'string') yauzl.open(src, YOPTS, cb as never);
+        else yauzl.fromBuffer(Buffer.from(src.buffer, src.byteOffset, src.byteLength), YOPTS, cb as never);
+      } catch (e) {
+        reject(e as Error);
+      }
+    }).catch((e: Error) => {
+      throw new ZipError(`${label}: not a readable zip archive (${e.message})`);
+    });
+    const reader = new ZipReader(zip, typeof src === 'string' ? undefined : src, typeof src === 'string' ? src : undefined, label, opts.verifyCrc ?? 'small');
+    try {
+      await new Promise<void>((resolve, reject) => {
+        zip.on('entry', (e: YEntry) => {
+          if (!e.fileName.endsWith('/') && !reader.raw.has(e.fileName)) {
+            reader.raw.set(e.fileName, e);
+            reader.entries.set(e.fileName, {
+              name: e.fileName,
+              compressionMethod: e.compressionMethod,
+              compressedSize: e.compressedSize,
+              uncompressedSize: e.uncompressedSize,
+              crc32: e.crc32,
+            });
+          }
+          zip.readEntry();
+        });
+        zip.on('end', () => resolve());
+        zip.on('error', (err: Error) => reject(err));
+        zip.readEntry();
+      });
+    } catch (e) {
+      await reader.close();
+      throw new ZipError(`${label}: corrupt zip archive (${(e as Error).message})`);
+    }
+    return reader;
+  }
+
+  /**
+   * The bytes of one entry, as a fresh Uint8Array (offset 0, so any typed view is aligned).
+   * `expectedSize`, when given, must equal the entry's size.
+   */
+  async read(name: string, expectedSize?: number): Promise<Uint8Array> {
+    const e = this.raw.get(name);
+    if (!e) throw new ZipError(`${this.label}: missing record ${name}`);
+    const size = e.uncompressedSize;
+    if (expectedSize !== undefined && size !== expectedSize) {
+      throw new ZipError(`${this.label}: record ${name} holds ${size} bytes, expected ${expectedSize}`);
+    }
+    let out: Uint8Array;
+    if (e.compressionMethod === 0) {
+      if (e.compressedSize !== size) throw new ZipError(`${this.label}: record ${name}: stored sizes disagree`);
+      out = await this.readStored(e);
+    } else if (e.compressionMethod === 8) {
+      if (size > e.compressedSize * MAX_DEFLATE_RATIO + 1024) {
+        throw new ZipError(`${this.label}: record ${name} claims ${size} bytes from ${e.compressedSize} compressed bytes`);
+      }
+      out = await this.readDeflated(e);
+    } else {
+      throw new ZipError(`${this.label}: record ${name} uses unsupported compression method ${e.compressionMethod}`);
+    }
+    const check = this.verifyCrc === true || (this.verifyCrc === 'small' && size <= SMALL_RECORD_BYTES);
+    if (check && crc32 && (e.crc32 !== 0 || size === 0)) {
+      const c = crc32(out) >>> 0;
+      if (c !== e.crc32 >>> 0) throw new ZipError(`${this.label}: record ${name} is corrupt (CRC-32 mismatch)`);
+    }
+    return out;
+  }
+
+  private alloc(size: number, name: string): Uint8Array {
+    try {
+      return new Uint8Array(size);
+    } catch (err) {
+      throw new ZipError(`${this.label}: cannot allocate ${size} bytes for record ${name}: ${(err as Error).message}`);
+    }
+  }
+
+  private async readStored(e: YEntry): Promise<Uint8Array> {
+    const start = await new Promise<number>((resolve, reject) => {
+      try {
+        this.zip.readLocalFileHeader(e, { minimal: true }, (err, h) => (err || !h ? reject(err ?? new Error('no header')) : resolve(h.fileDataStart)));
+      } catch (err) {
+        reject(err as Error);
+      }
+    }).catch((err: Error) => {
+      throw new ZipError(`${this.label}: record ${e.fileName}: ${err.message}`);
+    });
+    const size = e.uncompressedSize;
+    if (this.buffer) {
+      if (start + size > this.buffer.byteLength) throw new ZipError(`${this.label}: record ${e.fileName} runs past the end`);
+      return this.buffer.slice(start, start + size);
+    }
+    const out = this.alloc(size, e.fileName);
+    if (!this.fh) this.fh = await fsOpen(this.path!, 'r');
+    let done = 0;
+    while (done < size) {
+      const n = Math.min(READ_CHUNK, size - done);
+      const { bytesRead } = await this.fh.read(out, done, n, start + done);
+      if (bytesRead === 0) throw new ZipError(`${this.label}: record ${e.fileName} is truncated`);
+      done += bytesRead;
+    }
+    return out;
+  }
+
+  private async readDeflated(e: YEntry): Promise<Uint8Array> {
+    const out = this.alloc(e.uncompressedSize, e.fileName);
+    await new Promise<void>((resolve, reject) => {
+      try {
+        this.zip.openReadStream(e, (err, stream) => {
+          if (err || !stream) return reject(err ?? new Error('no stream'));
+          let off = 0;
+          stream.on('data', (chunk: Buffer) => {
+            if (off + chunk.length > out.length) {
+              (stream as unknown as { destroy(): void }).destroy();
+              reject(new Error('inflated data is longer than recorded'));
+              return;
+            }
+            out.set(chunk, off);
+            off += chunk.length;
+          });
+          stream.on('error', (er: Error) => reject(er));
+          stream.on('end', () => (off === out.length ? resolve() : reject(new Error('inflated data is shorter than recorded'))));
+        });
+      } catch (err) {
+        reject(err as Error);
+      }
+    }).catch((err: Error) => {
+      throw new ZipError(`${this.label}: record ${e.fileName}: ${err.message}`);
+    });
+    return out;
+  }
+
+  async close(): Promise<void> {
+    try {
+      if (this.zip.isOpen) this.zip.close();
+    } catch {
+      // already closed
+    }
+    const fh = this.fh;
+    this.fh = undefined;
+    if (fh) await fh.close();
+  }
+}

@@ -1,0 +1,119 @@
+/** Shared helpers for the src/io tests: fixture paths, a tiny zip writer, a seeded PRNG. */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as zlib from 'node:zlib';
+
+function findRepoRoot(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const pkg = path.join(dir, 'package.json');
+    if (fs.existsSync(pkg) && (JSON.parse(fs.readFileSync(pkg, 'utf8')) as { name?: string }).name === 'ctfgen') return dir;
+    const up = path.dirname(dir);
+    if (up === dir) throw new Error('cannot find the ctfgen repository root');
+    dir = up;
+  }
+}
+
+export const repoRoot = findRepoRoot();
+/** The shared folder (read-only fixtures): $CTFGEN_SHARED or <repo>/../shared. */
+export const sharedDir = process.env.CTFGEN_SHARED ?? path.resolve(repoRoot, '..', 'shared');
+export const llamagenDir = path.join(sharedDir, 'fixtures', 'llamagen-ref-a');
+export const fixturesDir = path.join(repoRoot, 'test', 'fixtures');
+export const ptDir = path.join(fixturesDir, 'pt');
+
+export function readJson<T>(p: string): T {
+  return JSON.parse(fs.readFileSync(p, 'utf8')) as T;
+}
+
+export function tmpDir(prefix: string): string {
+  return fs.mkdtempSync(path.join(fs.realpathSync(process.env.TMPDIR ?? '/tmp'), `ctfgen-${prefix}-`));
+}
+
+/** A minimal zip writer (stored or deflated records), enough to hand-craft torch-like files. */
+export function makeZip(entries: Array<[string, Uint8Array]>, opts: { deflate?: boolean } = {}): Buffer {
+  const locals: Buffer[] = [];
+  const centrals: Buffer[] = [];
+  let offset = 0;
+  for (const [name, data] of entries) {
+    const nameBuf = Buffer.from(name, 'utf8');
+    const body = opts.deflate ? zlib.deflateRawSync(data) : Buffer.from(data);
+    const crc = zlib.crc32(data) >>> 0;
+    const method = opts.deflate ? 8 : 0;
+    const local = Buffer.alloc(30);
+    local.writeUInt32LE(0x04034b50, 0);
+    local.writeUInt16LE(20, 4);
+    local.writeUInt16LE(0, 6);
+    local.writeUInt16LE(method, 8);
+    local.writeUInt32LE(0, 10);
+    local.writeUInt32LE(crc, 14);
+    local.writeUInt32LE(body.length, 18);
+    local.writeUInt32LE(data.length, 22);
+    local.writeUInt16LE(nameBuf.length, 26);
+    local.writeUInt16LE(0, 28);
+    const central = Buffer.alloc(46);
+    central.writeUInt32LE(0x02014b50, 0);
+    central.writeUInt16LE(20, 4);
+    central.writeUInt16LE(20, 6);
+    central.writeUInt16LE(0, 8);
+    central.writeUInt16LE(method, 10);
+    central.writeUInt32LE(0, 12);
+    central.writeUInt32LE(crc, 16);
+    central.writeUInt32LE(body.length, 20);
+    central.writeUInt32LE(data.length, 24);
+    central.writeUInt16LE(nameBuf.length, 28);
+    central.writeUInt32LE(offset, 42);
+    locals.push(local, nameBuf, body);
+    centrals.push(central, nameBuf);
+    offset += 30 + nameBuf.length + body.length;
+  }
+  const cd = Buffer.concat(centrals);
+  const eocd = Buffer.alloc(22);
+  eocd.writeUInt32LE(0x06054b50, 0);
+  eocd.writeUInt16LE(entries.length, 8);
+  eocd.writeUInt16LE(entries.length, 10);
+  eocd.writeUInt32LE(cd.length, 12);
+  eocd.writeUInt32LE(offset, 16);
+  return Buffer.concat([...locals, cd, eocd]);
+}
+
+/** mulberry32: a small deterministic PRNG. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Builds a pickle from parts: numbers are opcode/argument bytes, strings are latin1 text. */
+export function pk(...parts: Array<number | string | Uint8Array>): Uint8Array {
+  const bytes: number[] = [];
+  for (const p of parts) {
+    if (typeof p === 'number') bytes.push(p);
+    else if (typeof p === 'string') for (const c of Buffer.from(p, 'latin1')) bytes.push(c);
+    else bytes.push(...p);
+  }
+  return Uint8Array.from(bytes);
+}
+
+/** BINUNICODE opcode with its argument. */
+export function str(s: string): Uint8Array {
+  const b = Buffer.from(s, 'utf8');
+  const h = Buffer.alloc(5);
+  h[0] = 0x58;
+  h.writeUInt32LE(b.length, 1);
+  return Buffer.concat([h, b]);
+}
+
+export interface TensorFacts {
+  dtype: string;
+  shape: number[];
+  sha256: string;
+  count: number;
+  sum: number;
+  absSum: number;
+}
