@@ -44,7 +44,8 @@ export async function saveCheckpoint(
   }
   const all = new Map<string, RawTensor>();
   for (const [name, t] of tensors) {
-    if (name.startsWith(OPTIM_PREFIX)) throw new Error(`saveCheckpoint: weight name ${JSON.stringify(name)} uses the reserved prefix ${OPTIM_PREFIX}`);
+    if (name.startsWith(OPTIM_PREFIX))
+      throw new Error(`saveCheckpoint: weight name ${JSON.stringify(name)} uses the reserved prefix ${OPTIM_PREFIX}`);
     all.set(name, t);
   }
   for (const [name, t] of opts.optimizer ?? []) all.set(OPTIM_PREFIX + name, t);
@@ -62,7 +63,8 @@ export async function loadCheckpoint(path: string): Promise<LoadedCheckpoint> {
   } catch (e) {
     throw new CheckpointError(`${path}: "${CHECKPOINT_META_KEY}" metadata is not valid JSON (${(e as Error).message})`);
   }
-  if (meta === null || typeof meta !== 'object' || Array.isArray(meta)) throw new CheckpointError(`${path}: "${CHECKPOINT_META_KEY}" metadata is not a JSON object`);
+  if (meta === null || typeof meta !== 'object' || Array.isArray(meta))
+    throw new CheckpointError(`${path}: "${CHECKPOINT_META_KEY}" metadata is not a JSON object`);
   const tensors = new Map<string, RawTensor>();
   const optimizer = new Map<string, RawTensor>();
   for (const [name, t] of all) {

@@ -10,7 +10,14 @@ import { isPyTuple, isTensorRef, PyValue } from './pickle.js';
 import { DType, RawTensor, dtypeByteSize, numElements, toFloat32Raw } from './raw-tensor.js';
 import { readSafetensors, readSafetensorsHeader, readSafetensorsIndex, readSafetensorsIndexFile, writeSafetensors } from './safetensors.js';
 import type { VerifyCrc } from './zip.js';
-import { DEFAULT_STATE_DICT_KEYS, TorchCheckpoint, collectTensorRefs, loadStateDict, selectStateDict, stateDictRefs } from './torch-checkpoint.js';
+import {
+  DEFAULT_STATE_DICT_KEYS,
+  TorchCheckpoint,
+  collectTensorRefs,
+  loadStateDict,
+  selectStateDict,
+  stateDictRefs,
+} from './torch-checkpoint.js';
 
 export type CheckpointFormat = 'pytorch-zip' | 'safetensors' | 'safetensors-index';
 
@@ -93,7 +100,12 @@ export async function inspectCheckpoint(file: string): Promise<InspectSummary> {
   const format = await detectCheckpointFormat(file);
   if (format === 'safetensors') {
     const h = await readSafetensorsHeader(file);
-    return summarize(file, format, h.entries.map((e) => entryOf(e.name, e.dtype, e.shape)), h.metadata);
+    return summarize(
+      file,
+      format,
+      h.entries.map((e) => entryOf(e.name, e.dtype, e.shape)),
+      h.metadata,
+    );
   }
   if (format === 'safetensors-index') {
     const index = await readSafetensorsIndexFile(file);
@@ -160,14 +172,19 @@ export function formatInspectSummary(s: InspectSummary, opts: { maxRows?: number
   const header = ['name', 'dtype', 'shape', 'elements'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const fmt = (r: string[]): string =>
-    r.map((c, i) => (i === 3 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
+    r
+      .map((c, i) => (i === 3 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   const lines = [`${s.path} (${s.format})`, fmt(header), fmt(widths.map((w) => '-'.repeat(w)))];
   for (const r of rows) lines.push(fmt(r));
   if (s.entries.length > rows.length) lines.push(`... (${s.entries.length - rows.length} more)`);
   lines.push(`${s.entries.length} tensors, ${formatCount(s.parameterCount)} elements (${s.parameterCount}), ${formatBytes(s.byteCount)}`);
   if (s.stateDict) {
     const where = s.stateDict.key === null ? 'top level' : `key ${JSON.stringify(s.stateDict.key)}`;
-    lines.push(`state dict: ${where}, ${s.stateDict.tensorCount} tensors, ${formatCount(s.stateDict.parameterCount)} parameters (${s.stateDict.parameterCount})`);
+    lines.push(
+      `state dict: ${where}, ${s.stateDict.tensorCount} tensors, ${formatCount(s.stateDict.parameterCount)} parameters (${s.stateDict.parameterCount})`,
+    );
   }
   for (const [k, v] of Object.entries(s.extras)) lines.push(`${k}: ${v}`);
   const meta = Object.entries(s.metadata);
@@ -191,7 +208,10 @@ export interface LoadTensorsOptions {
 }
 
 /** Loads the weights of a checkpoint of any supported format as name -> RawTensor. */
-export async function loadTensors(file: string, opts: LoadTensorsOptions = {}): Promise<{ format: CheckpointFormat; tensors: Map<string, RawTensor>; metadata: Record<string, string> }> {
+export async function loadTensors(
+  file: string,
+  opts: LoadTensorsOptions = {},
+): Promise<{ format: CheckpointFormat; tensors: Map<string, RawTensor>; metadata: Record<string, string> }> {
   const format = await detectCheckpointFormat(file);
   if (format === 'pytorch-zip') {
     const tensors = await loadStateDict(file, { prefer: opts.prefer, toFloat32: opts.toFloat32, verifyCrc: opts.verifyCrc });
@@ -211,9 +231,17 @@ export interface ConvertOptions extends LoadTensorsOptions {
  * Converts a checkpoint (torch.save zip: its state dict; safetensors; sharded index) into one
  * safetensors file, written atomically. Returns what was written.
  */
-export async function convertToSafetensors(inPath: string, outPath: string, opts: ConvertOptions = {}): Promise<{ tensorCount: number; parameterCount: number; byteCount: number }> {
+export async function convertToSafetensors(
+  inPath: string,
+  outPath: string,
+  opts: ConvertOptions = {},
+): Promise<{ tensorCount: number; parameterCount: number; byteCount: number }> {
   const { format, tensors, metadata } = await loadTensors(inPath, opts);
-  const outMeta: Record<string, string> = { ...(format === 'pytorch-zip' ? { format: 'pt' } : metadata), converted_from: path.basename(inPath), ...opts.metadata };
+  const outMeta: Record<string, string> = {
+    ...(format === 'pytorch-zip' ? { format: 'pt' } : metadata),
+    converted_from: path.basename(inPath),
+    ...opts.metadata,
+  };
   await writeSafetensors(outPath, tensors, outMeta);
   let parameterCount = 0;
   let byteCount = 0;

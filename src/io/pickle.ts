@@ -33,9 +33,7 @@ export class PickleError extends CheckpointError {
 export class UnsafePickleError extends PickleError {
   readonly global: string;
   constructor(global: string, detail?: string) {
-    super(
-      `refusing to load: pickle references ${global}${detail ? ` (${detail})` : ''}; loading a checkpoint never executes code`,
-    );
+    super(`refusing to load: pickle references ${global}${detail ? ` (${detail})` : ''}; loading a checkpoint never executes code`);
     this.name = 'UnsafePickleError';
     this.global = global;
   }
@@ -109,6 +107,7 @@ export const TORCH_STORAGE_DTYPES: Readonly<Record<string, DType>> = {
 };
 
 /** torch dtype objects a pickle may name (torch.float16 ...): kept as PyGlobal values. */
+// prettier-ignore
 const TORCH_DTYPE_NAMES = new Set([
   'float32', 'float', 'float64', 'double', 'float16', 'half', 'bfloat16', 'int64', 'long', 'int32', 'int',
   'int16', 'short', 'int8', 'uint8', 'bool', 'complex64', 'complex128',
@@ -184,6 +183,7 @@ export interface UnpickleOptions {
   persistentLoad?: (pid: PyValue) => PyValue;
 }
 
+// prettier-ignore
 const OPNAMES: Record<number, string> = {
   0x80: 'PROTO', 0x95: 'FRAME', 0x7d: 'EMPTY_DICT', 0x5d: 'EMPTY_LIST', 0x29: 'EMPTY_TUPLE', 0x28: 'MARK',
   0x85: 'TUPLE1', 0x86: 'TUPLE2', 0x87: 'TUPLE3', 0x74: 'TUPLE', 0x73: 'SETITEM', 0x75: 'SETITEMS',

@@ -73,9 +73,7 @@ export function validateRawTensor(raw: RawTensor, what = 'tensor'): void {
     throw new Error(`${what}: ${(e as Error).message}`);
   }
   if (raw.data.byteLength !== want) {
-    throw new Error(
-      `${what}: ${raw.dtype} [${raw.shape.join(', ')}] needs ${want} bytes but data has ${raw.data.byteLength}`,
-    );
+    throw new Error(`${what}: ${raw.dtype} [${raw.shape.join(', ')}] needs ${want} bytes but data has ${raw.data.byteLength}`);
   }
 }
 

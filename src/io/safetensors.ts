@@ -80,14 +80,19 @@ function isNonNegInt(x: unknown): x is number {
 function headerLength(first8: Uint8Array, fileSize: number, label: string): number {
   if (fileSize < 8) throw new SafetensorsError(`${label}: file is ${fileSize} bytes, too short for a safetensors header`);
   const n = new DataView(first8.buffer, first8.byteOffset, 8).getBigUint64(0, true);
-  if (n > BigInt(fileSize - 8)) throw new SafetensorsError(`${label}: header length ${n} runs past the end of the file (${fileSize} bytes)`);
+  if (n > BigInt(fileSize - 8))
+    throw new SafetensorsError(`${label}: header length ${n} runs past the end of the file (${fileSize} bytes)`);
   if (n > BigInt(MAX_HEADER_BYTES)) throw new SafetensorsError(`${label}: header length ${n} exceeds the ${MAX_HEADER_BYTES}-byte limit`);
   if (n < 2n) throw new SafetensorsError(`${label}: header length ${n} is too small`);
   return Number(n);
 }
 
 /** Parses and validates the JSON header given the size of the data section that follows it. */
-export function parseSafetensorsHeader(headerBytes: Uint8Array, dataLength: number, label = '<buffer>'): { entries: SafetensorsEntry[]; metadata: Record<string, string> } {
+export function parseSafetensorsHeader(
+  headerBytes: Uint8Array,
+  dataLength: number,
+  label = '<buffer>',
+): { entries: SafetensorsEntry[]; metadata: Record<string, string> } {
   let text: string;
   try {
     text = fatalUtf8.decode(headerBytes);
@@ -123,18 +128,22 @@ export function parseSafetensorsHeader(headerBytes: Uint8Array, dataLength: numb
     if (dtype === undefined) {
       throw new SafetensorsError(`${what}: ${UNSUPPORTED_DTYPES.has(st) ? 'unsupported' : 'unknown'} dtype ${JSON.stringify(st)}`);
     }
-    if (!Array.isArray(shape) || !shape.every(isNonNegInt)) throw new SafetensorsError(`${what}: shape is not a list of non-negative integers`);
+    if (!Array.isArray(shape) || !shape.every(isNonNegInt))
+      throw new SafetensorsError(`${what}: shape is not a list of non-negative integers`);
     if (!Array.isArray(offs) || offs.length !== 2 || !offs.every(isNonNegInt)) {
       throw new SafetensorsError(`${what}: data_offsets is not a pair of non-negative integers`);
     }
     const [begin, end] = offs as [number, number];
     if (begin > end) throw new SafetensorsError(`${what}: data_offsets [${begin}, ${end}] are reversed`);
-    if (end > dataLength) throw new SafetensorsError(`${what}: data_offsets [${begin}, ${end}] run past the data section (${dataLength} bytes)`);
+    if (end > dataLength)
+      throw new SafetensorsError(`${what}: data_offsets [${begin}, ${end}] run past the data section (${dataLength} bytes)`);
     let want = dtypeByteSize(dtype);
     for (const d of shape as number[]) want *= d;
     if (!Number.isSafeInteger(want)) throw new SafetensorsError(`${what}: shape [${shape.join(', ')}] is too large`);
     if (end - begin !== want) {
-      throw new SafetensorsError(`${what}: ${st} [${shape.join(', ')}] needs ${want} bytes but data_offsets [${begin}, ${end}] span ${end - begin}`);
+      throw new SafetensorsError(
+        `${what}: ${st} [${shape.join(', ')}] needs ${want} bytes but data_offsets [${begin}, ${end}] span ${end - begin}`,
+      );
     }
     entries.push({ name, dtype, shape: [...(shape as number[])], begin, end });
   }
@@ -143,11 +152,13 @@ export function parseSafetensorsHeader(headerBytes: Uint8Array, dataLength: numb
   let prev: SafetensorsEntry | undefined;
   for (const e of sorted) {
     if (e.begin < at) throw new SafetensorsError(`${label}: tensors ${JSON.stringify(prev!.name)} and ${JSON.stringify(e.name)} overlap`);
-    if (e.begin > at) throw new SafetensorsError(`${label}: data section has a hole at bytes [${at}, ${e.begin}) before ${JSON.stringify(e.name)}`);
+    if (e.begin > at)
+      throw new SafetensorsError(`${label}: data section has a hole at bytes [${at}, ${e.begin}) before ${JSON.stringify(e.name)}`);
     at = e.end;
     prev = e;
   }
-  if (at !== dataLength) throw new SafetensorsError(`${label}: data section has ${dataLength - at} trailing bytes not covered by any tensor`);
+  if (at !== dataLength)
+    throw new SafetensorsError(`${label}: data section has ${dataLength - at} trailing bytes not covered by any tensor`);
   return { entries, metadata };
 }
 
@@ -250,7 +261,9 @@ export function serializeSafetensors(tensors: ReadonlyMap<string, RawTensor>, me
   let offset = 0;
   for (const [name, t] of items) {
     const end = offset + t.data.byteLength;
-    parts.push(`${JSON.stringify(name)}:{"dtype":"${SAFETENSORS_DTYPE[t.dtype]}","shape":[${t.shape.join(',')}],"data_offsets":[${offset},${end}]}`);
+    parts.push(
+      `${JSON.stringify(name)}:{"dtype":"${SAFETENSORS_DTYPE[t.dtype]}","shape":[${t.shape.join(',')}],"data_offsets":[${offset},${end}]}`,
+    );
     offset = end;
   }
   const json = Buffer.from(`{${parts.join(',')}}`, 'utf8');
@@ -275,7 +288,11 @@ export function encodeSafetensors(tensors: ReadonlyMap<string, RawTensor>, metad
 }
 
 /** Writes a safetensors file atomically, streaming tensor data without joining it. */
-export async function writeSafetensors(file: string, tensors: ReadonlyMap<string, RawTensor>, metadata?: Readonly<Record<string, string>>): Promise<void> {
+export async function writeSafetensors(
+  file: string,
+  tensors: ReadonlyMap<string, RawTensor>,
+  metadata?: Readonly<Record<string, string>>,
+): Promise<void> {
   await writeFileAtomic(file, serializeSafetensors(tensors, metadata));
 }
 
@@ -311,7 +328,10 @@ export async function readSafetensorsIndexFile(indexPath: string): Promise<Safet
  * Reads every tensor a sharded checkpoint's index lists, from its shards. `metadata` merges
  * the shards' `__metadata__` (first shard wins); `indexMetadata` is the index's own.
  */
-export async function readSafetensorsIndex(indexPath: string, opts: ReadSafetensorsOptions = {}): Promise<SafetensorsFile & { indexMetadata: Record<string, unknown> }> {
+export async function readSafetensorsIndex(
+  indexPath: string,
+  opts: ReadSafetensorsOptions = {},
+): Promise<SafetensorsFile & { indexMetadata: Record<string, unknown> }> {
   const index = await readSafetensorsIndexFile(indexPath);
   const shards = new Map<string, SafetensorsFile>();
   for (const shard of new Set(index.weightMap.values())) shards.set(shard, await readSafetensors(shard, opts));
@@ -319,7 +339,8 @@ export async function readSafetensorsIndex(indexPath: string, opts: ReadSafetens
   const metadata: Record<string, string> = {};
   for (const s of shards.values()) {
     for (const [k, v] of Object.entries(s.metadata)) {
-      if (!Object.prototype.hasOwnProperty.call(metadata, k)) Object.defineProperty(metadata, k, { value: v, enumerable: true, writable: true, configurable: true });
+      if (!Object.prototype.hasOwnProperty.call(metadata, k))
+        Object.defineProperty(metadata, k, { value: v, enumerable: true, writable: true, configurable: true });
     }
   }
   for (const [name, shard] of index.weightMap) {

@@ -40,10 +40,9 @@ async function checkMagic(src: TorchSource, label: string): Promise<void> {
     head = src.subarray(0, 512);
   }
   if (head.length === 0) throw new CheckpointError(`${label}: file is empty`);
-  if (head.length >= 4 && head[0] === 0x50 && head[1] === 0x4b && (head[2] === 3 || head[2] === 5) && (head[3] === 4 || head[3] === 6)) return;
-  const legacy =
-    head[0] === 0x80 ||
-    (head.length >= 262 && String.fromCharCode(...head.subarray(257, 262)) === 'ustar');
+  if (head.length >= 4 && head[0] === 0x50 && head[1] === 0x4b && (head[2] === 3 || head[2] === 5) && (head[3] === 4 || head[3] === 6))
+    return;
+  const legacy = head[0] === 0x80 || (head.length >= 262 && String.fromCharCode(...head.subarray(257, 262)) === 'ustar');
   if (legacy) {
     throw new CheckpointError(
       `${label}: legacy (pre-zip) torch.save format is not supported; re-save it with torch >= 1.6, ` +
@@ -96,7 +95,9 @@ export class TorchCheckpoint {
         if (!entry) throw new PickleError(`storage record ${name} is missing`);
         const need = ref.numel * dtypeByteSize(ref.dtype);
         if (entry.uncompressedSize < need) {
-          throw new PickleError(`storage record ${name} holds ${entry.uncompressedSize} bytes but ${ref.numel} ${ref.dtype} elements need ${need}`);
+          throw new PickleError(
+            `storage record ${name} holds ${entry.uncompressedSize} bytes but ${ref.numel} ${ref.dtype} elements need ${need}`,
+          );
         }
         return ref;
       };
@@ -158,7 +159,8 @@ export class TorchCheckpoint {
       const left = uses.get(r.storage.key)! - 1;
       uses.set(r.storage.key, left);
       if (left === 0) {
-        for (const k of [...this.storageCache.keys()]) if (k === r.storage.key || k.startsWith(`${r.storage.key}\0`)) this.storageCache.delete(k);
+        for (const k of [...this.storageCache.keys()])
+          if (k === r.storage.key || k.startsWith(`${r.storage.key}\0`)) this.storageCache.delete(k);
       }
     }
     return out;
@@ -171,7 +173,11 @@ export class TorchCheckpoint {
 }
 
 /** Opens a checkpoint, runs `fn`, closes it. */
-export async function withTorchCheckpoint<T>(src: TorchSource, fn: (ckpt: TorchCheckpoint) => Promise<T>, opts: TorchOpenOptions = {}): Promise<T> {
+export async function withTorchCheckpoint<T>(
+  src: TorchSource,
+  fn: (ckpt: TorchCheckpoint) => Promise<T>,
+  opts: TorchOpenOptions = {},
+): Promise<T> {
   const ckpt = await TorchCheckpoint.open(src, opts);
   try {
     return await fn(ckpt);
@@ -303,7 +309,8 @@ export function selectStateDict(
   label = 'checkpoint',
 ): { key: string | null; dict: Map<PyValue, PyValue> } {
   if (!(root instanceof Map)) {
-    const what = root === null ? 'None' : isPyTuple(root) ? 'tuple' : Array.isArray(root) ? 'list' : isTensorRef(root) ? 'tensor' : typeof root;
+    const what =
+      root === null ? 'None' : isPyTuple(root) ? 'tuple' : Array.isArray(root) ? 'list' : isTensorRef(root) ? 'tensor' : typeof root;
     throw new CheckpointError(`${label}: the checkpoint holds a ${what}, not a dict of tensors`);
   }
   if (typeof prefer === 'string') {

@@ -83,7 +83,11 @@ export class ZipReader {
   ) {}
 
   /** Opens an archive from a path or a buffer; `label` names it in errors. */
-  static async open(src: string | Uint8Array, label = typeof src === 'string' ? src : '<buffer>', opts: ZipReaderOptions = {}): Promise<ZipReader> {
+  static async open(
+    src: string | Uint8Array,
+    label = typeof src === 'string' ? src : '<buffer>',
+    opts: ZipReaderOptions = {},
+  ): Promise<ZipReader> {
     const zip = await new Promise<YZipFile>((resolve, reject) => {
       const cb = (err: Error | null, z?: unknown): void => (err || !z ? reject(err ?? new Error('no zip file')) : resolve(z as YZipFile));
       try {
@@ -95,7 +99,13 @@ export class ZipReader {
     }).catch((e: Error) => {
       throw new ZipError(`${label}: not a readable zip archive (${e.message})`);
     });
-    const reader = new ZipReader(zip, typeof src === 'string' ? undefined : src, typeof src === 'string' ? src : undefined, label, opts.verifyCrc ?? 'small');
+    const reader = new ZipReader(
+      zip,
+      typeof src === 'string' ? undefined : src,
+      typeof src === 'string' ? src : undefined,
+      label,
+      opts.verifyCrc ?? 'small',
+    );
     try {
       await new Promise<void>((resolve, reject) => {
         zip.on('entry', (e: YEntry) => {
@@ -164,7 +174,9 @@ export class ZipReader {
   private async readStored(e: YEntry): Promise<Uint8Array> {
     const start = await new Promise<number>((resolve, reject) => {
       try {
-        this.zip.readLocalFileHeader(e, { minimal: true }, (err, h) => (err || !h ? reject(err ?? new Error('no header')) : resolve(h.fileDataStart)));
+        this.zip.readLocalFileHeader(e, { minimal: true }, (err, h) =>
+          err || !h ? reject(err ?? new Error('no header')) : resolve(h.fileDataStart),
+        );
       } catch (err) {
         reject(err as Error);
       }

@@ -23,7 +23,15 @@ test('saveCheckpoint / loadCheckpoint: weights, optimizer state, metadata', asyn
   const b = float32ToRaw(Float32Array.from([0.5, -0.5]), [2], 'bfloat16');
   const m = float32ToRaw(Float32Array.from([9, 8]), [2]);
   const meta = { kind: 'ctf-stage1', config: { dim: 64, layers: [1, 2] }, step: 5, rng: 'abc', nested: { 'a.b': null } };
-  await saveCheckpoint(file, new Map([['w', w], ['b', b]]), meta, { optimizer: new Map([['w.exp_avg', m]]) });
+  await saveCheckpoint(
+    file,
+    new Map([
+      ['w', w],
+      ['b', b],
+    ]),
+    meta,
+    { optimizer: new Map([['w.exp_avg', m]]) },
+  );
   const ck = await loadCheckpoint(file);
   assert.deepEqual(ck.meta, meta);
   assert.deepEqual([...ck.tensors.keys()].sort(), ['b', 'w']);
@@ -116,7 +124,10 @@ for (let step = 1; ; step++) {
   for (const t of ck.tensors.values() as Iterable<RawTensor>) {
     const v = rawToFloat32(t);
     assert.equal(v.length, n / 4);
-    assert.ok(v.every((x) => x === step), 'every value is from one complete save');
+    assert.ok(
+      v.every((x) => x === step),
+      'every value is from one complete save',
+    );
   }
   fs.rmSync(dir, { recursive: true });
 });

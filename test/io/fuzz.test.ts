@@ -6,7 +6,15 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { CheckpointError, RawTensor, encodeSafetensors, loadStateDict, parseSafetensors, readTorchCheckpoint, unpickle } from '../../src/io/index.js';
+import {
+  CheckpointError,
+  RawTensor,
+  encodeSafetensors,
+  loadStateDict,
+  parseSafetensors,
+  readTorchCheckpoint,
+  unpickle,
+} from '../../src/io/index.js';
 import { makeZip, prng, ptDir } from './helpers.js';
 
 type Outcome = 'ok' | 'error';
@@ -55,7 +63,9 @@ function mutate(seed: Uint8Array, rand: () => number): { bytes: Uint8Array; kind
   return { bytes: b, kind: 'overwrite' };
 }
 
-const ptSeeds = ['plain-f32.pt', 'model-bf16.pt', 'views.pt', 'ema.pt', 'proto4.pt'].map((f) => new Uint8Array(fs.readFileSync(path.join(ptDir, f))));
+const ptSeeds = ['plain-f32.pt', 'model-bf16.pt', 'views.pt', 'ema.pt', 'proto4.pt'].map(
+  (f) => new Uint8Array(fs.readFileSync(path.join(ptDir, f))),
+);
 
 const stSeed = encodeSafetensors(
   new Map<string, RawTensor>([
@@ -69,7 +79,8 @@ const stSeed = encodeSafetensors(
 test('empty, tiny, truncated and random inputs are rejected with clear errors', async () => {
   const rand = prng(7);
   const inputs: Uint8Array[] = [new Uint8Array(0), Uint8Array.from([0x50]), Uint8Array.from([0x50, 0x4b, 3, 4])];
-  for (const s of [...ptSeeds, stSeed]) for (let n = 0; n < s.length; n += Math.max(1, Math.floor(s.length / 40))) inputs.push(s.slice(0, n));
+  for (const s of [...ptSeeds, stSeed])
+    for (let n = 0; n < s.length; n += Math.max(1, Math.floor(s.length / 40))) inputs.push(s.slice(0, n));
   for (let i = 0; i < 300; i++) inputs.push(Uint8Array.from({ length: Math.floor(rand() * 3000) }, () => Math.floor(rand() * 256)));
   for (const b of inputs) {
     assert.equal(await outcome(() => readTorchCheckpoint(b)), 'error');
@@ -149,9 +160,14 @@ test('deeply nested and self-referencing pickles in a zip are handled', async ()
   parts.push(0x2e);
   const deep = makeZip([['a/data.pkl', Uint8Array.from(parts)]]);
   assert.ok(Array.isArray(await readTorchCheckpoint(deep)));
-  await assert.rejects(loadStateDict(deep), (e: unknown) => e instanceof CheckpointError && /holds a list, not a dict of tensors/.test(e.message));
+  await assert.rejects(
+    loadStateDict(deep),
+    (e: unknown) => e instanceof CheckpointError && /holds a list, not a dict of tensors/.test(e.message),
+  );
   // d = {}; d['self'] = d
-  const cyclic = makeZip([['a/data.pkl', Uint8Array.from([0x80, 2, 0x7d, 0x71, 0, 0x58, 4, 0, 0, 0, ...Buffer.from('self'), 0x68, 0, 0x73, 0x2e])]]);
+  const cyclic = makeZip([
+    ['a/data.pkl', Uint8Array.from([0x80, 2, 0x7d, 0x71, 0, 0x58, 4, 0, 0, 0, ...Buffer.from('self'), 0x68, 0, 0x73, 0x2e])],
+  ]);
   const d = (await readTorchCheckpoint(cyclic)) as Map<string, unknown>;
   assert.equal(d.get('self'), d);
   await assert.rejects(loadStateDict(cyclic), /no state dict found/);

@@ -19,7 +19,10 @@ test('inspect a torch.save training checkpoint', async () => {
   const names = s.entries.map((e) => e.name);
   assert.ok(names.includes('ema.0.weight'));
   assert.ok(names.includes('optimizer.state.0.exp_avg'));
-  assert.deepEqual(s.entries.find((e) => e.name === 'ema.0.weight'), { name: 'ema.0.weight', dtype: 'float32', shape: [3, 4], numel: 12 });
+  assert.deepEqual(
+    s.entries.find((e) => e.name === 'ema.0.weight'),
+    { name: 'ema.0.weight', dtype: 'float32', shape: [3, 4], numel: 12 },
+  );
   assert.deepEqual(s.stateDict, { key: 'ema', tensorCount: 4, parameterCount: 12 + 3 + 3 + 3 });
   assert.equal(s.extras.steps, '10');
   assert.match(s.extras.args!, /^Namespace\(lr=0\.0001, model="GPT-B"/);
@@ -29,12 +32,16 @@ test('inspect a torch.save training checkpoint', async () => {
   assert.match(formatInspectSummary(s, { maxRows: 2 }), /\.\.\. \(\d+ more\)/);
 });
 
-test('inspect the LlamaGen GPT fixture', { skip: !fs.existsSync(path.join(llamagenDir, 'gpt.pt')) && 'shared fixtures not found' }, async () => {
-  const s = await inspectCheckpoint(path.join(llamagenDir, 'gpt.pt'));
-  assert.equal(s.stateDict?.key, 'model');
-  assert.equal(s.parameterCount, s.stateDict?.parameterCount);
-  assert.ok(s.entries.some((e) => e.name === 'model.tok_embeddings.weight'));
-});
+test(
+  'inspect the LlamaGen GPT fixture',
+  { skip: !fs.existsSync(path.join(llamagenDir, 'gpt.pt')) && 'shared fixtures not found' },
+  async () => {
+    const s = await inspectCheckpoint(path.join(llamagenDir, 'gpt.pt'));
+    assert.equal(s.stateDict?.key, 'model');
+    assert.equal(s.parameterCount, s.stateDict?.parameterCount);
+    assert.ok(s.entries.some((e) => e.name === 'model.tok_embeddings.weight'));
+  },
+);
 
 test('convert .pt to safetensors, then inspect and convert back from safetensors and an index', async () => {
   const dir = tmpDir('conv');
@@ -71,7 +78,13 @@ test('convert .pt to safetensors, then inspect and convert back from safetensors
   fs.writeFileSync(index, JSON.stringify({ metadata: { total_size: 176 }, weight_map: { a: 's1.safetensors', b: 's2.safetensors' } }));
   const si = await inspectCheckpoint(index);
   assert.equal(si.format, 'safetensors-index');
-  assert.deepEqual(si.entries.map((e) => [e.name, e.dtype, e.shape]), [['a', 'float32', [4, 6]], ['b', 'int64', [10]]]);
+  assert.deepEqual(
+    si.entries.map((e) => [e.name, e.dtype, e.shape]),
+    [
+      ['a', 'float32', [4, 6]],
+      ['b', 'int64', [10]],
+    ],
+  );
   assert.equal(si.parameterCount, 34);
   const merged = path.join(dir, 'merged.safetensors');
   assert.deepEqual(await convertToSafetensors(index, merged), { tensorCount: 2, parameterCount: 34, byteCount: 176 });

@@ -1,6 +1,15 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { PickleError, PyGlobal, TensorRef, UnsafePickleError, isPyTuple, isTensorRef, parseTorchStoragePid, unpickle } from '../../src/io/index.js';
+import {
+  PickleError,
+  PyGlobal,
+  TensorRef,
+  UnsafePickleError,
+  isPyTuple,
+  isTensorRef,
+  parseTorchStoragePid,
+  unpickle,
+} from '../../src/io/index.js';
 import { pk, str } from './helpers.js';
 
 const PROTO2 = [0x80, 2];
@@ -15,6 +24,7 @@ test('os.system via GLOBAL + REDUCE is refused before anything runs', () => {
       /refusing to load: pickle references os\.system; loading a checkpoint never executes code/.test(e.message),
   );
   // STACK_GLOBAL (protocol 4) is checked the same way
+  // prettier-ignore
   const evil4 = pk(0x80, 4, 0x8c, 8, 'builtins', 0x8c, 4, 'eval', 0x93, str('1'), 0x85, 'R', '.');
   assert.throws(() => unpickle(evil4), /refusing to load: pickle references builtins\.eval/);
   // allow-listed names cannot be misused: REDUCE on a storage class
@@ -28,6 +38,7 @@ test('os.system via GLOBAL + REDUCE is refused before anything runs', () => {
 });
 
 test('basic values, containers, memo, protocol 4 opcodes', () => {
+  // prettier-ignore
   const p = pk(
     0x80, 4, 0x95, 0, 0, 0, 0, 0, 0, 0, 0, // PROTO 4, FRAME 0 (a hint only)
     '}', 0x94, // EMPTY_DICT MEMOIZE(0)
@@ -66,6 +77,7 @@ test('basic values, containers, memo, protocol 4 opcodes', () => {
 });
 
 test('argparse.Namespace becomes a plain object; __proto__ stays a field', () => {
+  // prettier-ignore
   const p = pk(...PROTO2, 'cargparse\nNamespace\n', ')', 0x81, '}', '(', str('lr'), 'K', 3, str('__proto__'), 'K', 4, 'u', 'b', '.');
   const ns = unpickle(p) as Record<string, unknown>;
   assert.equal(ns.lr, 3);
@@ -108,7 +120,9 @@ test('malformed pickles give PickleErrors with a position', () => {
 });
 
 test('torch 2.x tensor with Python state (_rebuild_from_type_v2), dtypes and torch.Size', () => {
+  // prettier-ignore
   const storagePid = ['(', str('storage'), 'ctorch\nFloatStorage\n', str('7'), str('cpu'), 'K', 6, 't', 'Q'] as const;
+  // prettier-ignore
   const p = pk(
     ...PROTO2, '}', '(',
     str('t'),
@@ -135,5 +149,8 @@ test('torch 2.x tensor with Python state (_rebuild_from_type_v2), dtypes and tor
   bad[bad.indexOf(Buffer.from([0x4b, 1, 0x4b, 2, 0x4b, 2]))! + 1] = 3;
   assert.throws(() => unpickle(bad, { persistentLoad: parseTorchStoragePid }), /reaches element 6 of a storage of 6 elements/);
   // a non-tensor type is refused
-  assert.throws(() => unpickle(pk(...PROTO2, 'ctorch._tensor\n_rebuild_from_type_v2\n', '(', 'N', 'ctorch\nSize\n', ')', 'N', 't', 'R', '.')), /is not a tensor type/);
+  assert.throws(
+    () => unpickle(pk(...PROTO2, 'ctorch._tensor\n_rebuild_from_type_v2\n', '(', 'N', 'ctorch\nSize\n', ')', 'N', 't', 'R', '.')),
+    /is not a tensor type/,
+  );
 });

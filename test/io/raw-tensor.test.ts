@@ -122,5 +122,8 @@ test('strided copy: transposes, offsets, zero strides, every item size', () => {
   assert.ok(isContiguous([1, 3], [99, 1]));
   assert.ok(!isContiguous([3, 2], [1, 3]));
   assert.throws(() => stridedToContiguous(new Uint8Array(16), 4, { offset: 1, shape: [2, 2], stride: [2, 1] }), /reaches element 4/);
-  assert.throws(() => stridedToContiguous(new Uint8Array(4), 4, { offset: 0, shape: [1 << 15, 1 << 15], stride: [0, 0] }), /refusing to expand/);
+  assert.throws(
+    () => stridedToContiguous(new Uint8Array(4), 4, { offset: 0, shape: [1 << 15, 1 << 15], stride: [0, 0] }),
+    /refusing to expand/,
+  );
 });

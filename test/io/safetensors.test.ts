@@ -124,19 +124,32 @@ test('validation errors name the file and the problem', () => {
     [Buffer.concat([file('{"a":1}').subarray(0, 8), Buffer.from([0x7b, 0xff, 0xfe, 0x7d, 0x20, 0x20, 0x20])]), /not valid UTF-8/],
   ];
   for (const [bytes, re] of cases) {
-    assert.throws(() => parseSafetensors(bytes, 'bad.st'), (e: unknown) => e instanceof SafetensorsError && re.test(e.message) && e.message.startsWith('bad.st'), re.source);
+    assert.throws(
+      () => parseSafetensors(bytes, 'bad.st'),
+      (e: unknown) => e instanceof SafetensorsError && re.test(e.message) && e.message.startsWith('bad.st'),
+      re.source,
+    );
   }
 });
 
 test('sharded index: tensors come from their shards', async () => {
   const dir = tmpDir('idx');
   const rand = prng(2);
-  const a = new Map([['x', randomTensor(rand, 'float32', [2, 2])], ['y', randomTensor(rand, 'bfloat16', [3])]]);
+  const a = new Map([
+    ['x', randomTensor(rand, 'float32', [2, 2])],
+    ['y', randomTensor(rand, 'bfloat16', [3])],
+  ]);
   const b = new Map([['z', randomTensor(rand, 'int64', [1])]]);
   await writeSafetensors(path.join(dir, 'model-00001-of-00002.safetensors'), a, { format: 'pt' });
   await writeSafetensors(path.join(dir, 'model-00002-of-00002.safetensors'), b);
   const index = path.join(dir, 'model.safetensors.index.json');
-  fs.writeFileSync(index, JSON.stringify({ metadata: { total_size: 30 }, weight_map: { x: 'model-00001-of-00002.safetensors', z: 'model-00002-of-00002.safetensors', y: 'model-00001-of-00002.safetensors' } }));
+  fs.writeFileSync(
+    index,
+    JSON.stringify({
+      metadata: { total_size: 30 },
+      weight_map: { x: 'model-00001-of-00002.safetensors', z: 'model-00002-of-00002.safetensors', y: 'model-00001-of-00002.safetensors' },
+    }),
+  );
   const r = await readSafetensorsIndex(index);
   assert.deepEqual([...r.tensors.keys()], ['x', 'z', 'y']);
   sameTensors(new Map([...a, ...b]), r.tensors);

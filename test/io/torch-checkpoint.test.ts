@@ -37,12 +37,16 @@ const shared = readJson<Record<string, { stateDictKey: string; tensors: Record<s
 );
 
 for (const file of ['gpt.pt', 'vq.pt']) {
-  test(`LlamaGen reference ${file}: every tensor's shape, bytes and checksum`, { skip: !fs.existsSync(path.join(llamagenDir, file)) && 'shared fixtures not found' }, async () => {
-    const sd = await loadStateDict(path.join(llamagenDir, file));
-    const want = shared[file]!.tensors;
-    assert.deepEqual([...sd.keys()], Object.keys(want), 'names and order');
-    for (const [name, t] of sd) checkFacts(name, t, want[name]!);
-  });
+  test(
+    `LlamaGen reference ${file}: every tensor's shape, bytes and checksum`,
+    { skip: !fs.existsSync(path.join(llamagenDir, file)) && 'shared fixtures not found' },
+    async () => {
+      const sd = await loadStateDict(path.join(llamagenDir, file));
+      const want = shared[file]!.tensors;
+      assert.deepEqual([...sd.keys()], Object.keys(want), 'names and order');
+      for (const [name, t] of sd) checkFacts(name, t, want[name]!);
+    },
+  );
 }
 
 const reference = readJson<Record<string, Record<string, TensorFacts>>>(path.join(ptDir, 'reference.json'));
@@ -95,7 +99,10 @@ test('loadStateDict: {"model"}, {"ema"}, plain, explicit keys, toFloat32', async
 
   const ema = await loadStateDict(path.join(ptDir, 'ema.pt'));
   assert.deepEqual([...ema.keys()], ['0.weight', '0.bias', '1.weight', '1.bias']);
-  await assert.rejects(loadStateDict(path.join(ptDir, 'ema.pt'), { prefer: 'model' }), /no dict under key "model"; top-level keys: "ema", "optimizer", "steps", "args"/);
+  await assert.rejects(
+    loadStateDict(path.join(ptDir, 'ema.pt'), { prefer: 'model' }),
+    /no dict under key "model"; top-level keys: "ema", "optimizer", "steps", "args"/,
+  );
   await assert.rejects(loadStateDict(path.join(ptDir, 'ema.pt'), { prefer: ['model'] }), /no state dict found/);
   const viaKey = await loadStateDict(path.join(ptDir, 'ema.pt'), { prefer: 'ema' });
   assert.deepEqual([...viaKey.keys()], [...ema.keys()]);
@@ -122,7 +129,10 @@ test('ema.pt: optimizer state, steps and argparse args come through', async () =
 });
 
 test('legacy, empty and non-checkpoint files get clear errors', async () => {
-  await assert.rejects(loadStateDict(path.join(ptDir, 'legacy.pt')), /legacy \(pre-zip\) torch\.save format is not supported; re-save it with torch >= 1\.6/);
+  await assert.rejects(
+    loadStateDict(path.join(ptDir, 'legacy.pt')),
+    /legacy \(pre-zip\) torch\.save format is not supported; re-save it with torch >= 1\.6/,
+  );
   await assert.rejects(loadStateDict(new Uint8Array(0)), /file is empty/);
   await assert.rejects(loadStateDict(Buffer.from('hello world, not a zip')), /not a PyTorch checkpoint/);
   await assert.rejects(loadStateDict(makeZip([['x/readme.txt', Buffer.from('hi')]])), /no <folder>\/data\.pkl/);
@@ -132,9 +142,15 @@ test('legacy, empty and non-checkpoint files get clear errors', async () => {
 test('a malicious pickle inside a valid zip is refused and nothing runs', async () => {
   const marker = path.join(fs.mkdtempSync('/tmp/ctfgen-evil-'), 'pwned');
   const evil = pk(0x80, 2, 'cos\nsystem\n', str(`touch ${marker}`), 0x85, 'R', '.');
-  const zip = makeZip([['archive/data.pkl', evil], ['archive/version', Buffer.from('3\n')]]);
+  const zip = makeZip([
+    ['archive/data.pkl', evil],
+    ['archive/version', Buffer.from('3\n')],
+  ]);
   for (const load of [() => loadStateDict(zip), () => readTorchCheckpoint(zip), () => TorchCheckpoint.open(zip)]) {
-    await assert.rejects(load(), (e: unknown) => e instanceof UnsafePickleError && /os\.system/.test(e.message) && e instanceof CheckpointError);
+    await assert.rejects(
+      load(),
+      (e: unknown) => e instanceof UnsafePickleError && /os\.system/.test(e.message) && e instanceof CheckpointError,
+    );
   }
   assert.ok(!fs.existsSync(marker));
 });
@@ -142,6 +158,7 @@ test('a malicious pickle inside a valid zip is refused and nothing runs', async 
 test('hand-made zips: missing storage, short storage, out-of-range view, deflated records, CRC', async () => {
   // {'w': tensor over storage '0' (FloatStorage, 4 elements), offset, size, stride}
   const tensorPickle = (size: number[], stride: number[], offset: number, numel = 4) =>
+    // prettier-ignore
     pk(
       0x80, 2, '}', str('w'),
       'ctorch._utils\n_rebuild_tensor_v2\n',
@@ -154,14 +171,39 @@ test('hand-made zips: missing storage, short storage, out-of-range view, deflate
       't', 'R', 's', '.',
     );
   const data = new Uint8Array(Float32Array.from([1, 2, 3, 4]).buffer);
-  const ok = makeZip([['a/data.pkl', tensorPickle([2, 2], [1, 2], 0)], ['a/data/0', data]]);
+  const ok = makeZip([
+    ['a/data.pkl', tensorPickle([2, 2], [1, 2], 0)],
+    ['a/data/0', data],
+  ]);
   const sd = await loadStateDict(ok);
   assert.deepEqual([...rawToFloat32(sd.get('w')!)], [1, 3, 2, 4]);
-  const deflated = makeZip([['a/data.pkl', tensorPickle([2, 2], [1, 2], 0)], ['a/data/0', data]], { deflate: true });
+  const deflated = makeZip(
+    [
+      ['a/data.pkl', tensorPickle([2, 2], [1, 2], 0)],
+      ['a/data/0', data],
+    ],
+    { deflate: true },
+  );
   assert.deepEqual([...rawToFloat32((await loadStateDict(deflated)).get('w')!)], [1, 3, 2, 4]);
   await assert.rejects(loadStateDict(makeZip([['a/data.pkl', tensorPickle([2, 2], [1, 2], 0)]])), /storage record a\/data\/0 is missing/);
-  await assert.rejects(loadStateDict(makeZip([['a/data.pkl', tensorPickle([2, 2], [1, 2], 0)], ['a/data/0', data.subarray(0, 12)]])), /holds 12 bytes but 4 float32 elements need 16/);
-  await assert.rejects(loadStateDict(makeZip([['a/data.pkl', tensorPickle([2, 2], [2, 1], 1)], ['a/data/0', data]])), /reaches element 4 of a storage of 4 elements/);
+  await assert.rejects(
+    loadStateDict(
+      makeZip([
+        ['a/data.pkl', tensorPickle([2, 2], [1, 2], 0)],
+        ['a/data/0', data.subarray(0, 12)],
+      ]),
+    ),
+    /holds 12 bytes but 4 float32 elements need 16/,
+  );
+  await assert.rejects(
+    loadStateDict(
+      makeZip([
+        ['a/data.pkl', tensorPickle([2, 2], [2, 1], 1)],
+        ['a/data/0', data],
+      ]),
+    ),
+    /reaches element 4 of a storage of 4 elements/,
+  );
   const corrupt = Buffer.from(ok);
   const at = corrupt.indexOf(Buffer.from(data));
   corrupt[at + 5] ^= 1;
