@@ -153,6 +153,7 @@ test('a malicious pickle inside a valid zip is refused and nothing runs', async 
     );
   }
   assert.ok(!fs.existsSync(marker));
+  fs.rmSync(path.dirname(marker), { recursive: true });
 });
 
 test('hand-made zips: missing storage, short storage, out-of-range view, deflated records, CRC', async () => {
