@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { packageRoot } from '../src/util/package-root.js';
+import { Rng } from '../src/data/rng.js';
 
 export function assertClose(actual: ArrayLike<number | bigint>, expected: ArrayLike<number>, tol = 1e-5, what = 'values'): void {
   assert.equal(actual.length, expected.length, `${what}: length ${actual.length} vs ${expected.length}`);
@@ -14,16 +15,10 @@ export function assertClose(actual: ArrayLike<number | bigint>, expected: ArrayL
   }
 }
 
-/** mulberry32: small deterministic host RNG for test inputs. */
+/** Deterministic host-side uniform [0, 1) source for test inputs. */
 export function hostRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rng = new Rng(seed);
+  return () => rng.uniform();
 }
 
 /** The shared/ folder beside the checkout (or CTFGEN_SHARED); null when absent. */

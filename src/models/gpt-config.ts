@@ -7,6 +7,10 @@ export interface GPTConfig {
   nKvHead?: number;
   /** Output vocabulary: codebook size (fine tokens) or number of clusters (coarse labels). */
   vocabSize: number;
+  /** Input token vocabulary when it differs from the output (stage 2 reads coarse labels). */
+  inputVocabSize?: number;
+  /** 'causal' (autoregressive, default) or 'full' (bidirectional, stage 2's default). */
+  attention?: 'causal' | 'full';
   numClasses: number;
   /** Image tokens per sample (grid², e.g. 256 for 16x16). */
   blockSize: number;
@@ -37,8 +41,10 @@ export const GPT_SIZES: Record<GPTSize, Pick<GPTConfig, 'nLayer' | 'nHead' | 'di
 export function resolveGPTConfig(c: GPTConfig): Required<GPTConfig> {
   const r: Required<GPTConfig> = {
     nKvHead: c.nHead,
+    inputVocabSize: c.vocabSize,
+    attention: 'causal',
     clsTokenNum: 1,
-    ffnDimMultiplier: null,
+    ffnDimMultiplier: c.ffnDimMultiplier ?? null,
     multipleOf: 256,
     normEps: 1e-5,
     ropeBase: 10000,
@@ -47,15 +53,15 @@ export function resolveGPTConfig(c: GPTConfig): Required<GPTConfig> {
     residDropout: 0.1,
     ffnDropout: 0.1,
     classDropout: 0.1,
-    ...c,
+    ...Object.fromEntries(Object.entries(c).filter(([, v]) => v !== undefined && v !== null)),
   } as Required<GPTConfig>;
-  if (r.nKvHead === null || r.nKvHead === undefined) r.nKvHead = r.nHead;
+  if (r.attention !== 'causal' && r.attention !== 'full') throw new Error(`GPT config: attention must be 'causal' or 'full', got '${r.attention}'`);
   if (r.dim % r.nHead !== 0) throw new Error(`GPT config: dim ${r.dim} is not divisible by nHead ${r.nHead}`);
   if ((r.dim / r.nHead) % 4 !== 0) throw new Error(`GPT config: head dim ${r.dim / r.nHead} must be a multiple of 4 for 2-D RoPE`);
   if (r.nHead % r.nKvHead !== 0) throw new Error(`GPT config: nHead ${r.nHead} is not a multiple of nKvHead ${r.nKvHead}`);
   const grid = Math.round(Math.sqrt(r.blockSize));
   if (grid * grid !== r.blockSize) throw new Error(`GPT config: blockSize ${r.blockSize} is not a square number of tokens`);
-  for (const k of ['dim', 'nLayer', 'nHead', 'vocabSize', 'numClasses', 'blockSize'] as const)
+  for (const k of ['dim', 'nLayer', 'nHead', 'vocabSize', 'inputVocabSize', 'numClasses', 'blockSize'] as const)
     if (!Number.isInteger(r[k]) || r[k] < 1) throw new Error(`GPT config: ${k} must be a positive integer, got ${r[k]}`);
   return r;
 }

@@ -1,6 +1,7 @@
 // LlamaGen's class-conditional GPT: [class token, image tokens] through pre-norm blocks with
 // RMSNorm, 2-D RoPE, causal attention and SwiGLU FFN. Module names match LlamaGen's state dict.
-// Used for stage 1 (vocabulary = coarse labels) and for the fine-token baseline.
+// Used for stage 1 (vocabulary = coarse labels), the fine-token baseline, and (with full attention
+// and coarse-label inputs) the stage-2 auxiliary model.
 import { cat, dropout, keep, noGrad, rand, sdpa, where, type Tensor } from '../torch/index.js';
 import { Embedding, Linear, Module, RMSNorm } from '../nn/index.js';
 import { ffnHidden, resolveGPTConfig, type GPTConfig } from './gpt-config.js';
@@ -31,7 +32,7 @@ class Attention extends Module {
       k = k.repeatInterleave(nHead / nKvHead, 1);
       v = v.repeatInterleave(nHead / nKvHead, 1);
     }
-    const y = sdpa(q, k, v, { causal: true, dropout: this.c.attnDropout, train: this.training });
+    const y = sdpa(q, k, v, { causal: this.c.attention === 'causal', dropout: this.c.attnDropout, train: this.training });
     const out = this.wo.forward(y.transpose(1, 2).reshape(b, t, dim));
     return dropout(out, this.c.residDropout, this.training);
   }
@@ -99,7 +100,7 @@ export class GPT extends Module {
   constructor(config: GPTConfig) {
     super();
     const c = (this.config = resolveGPTConfig(config));
-    this.tokEmbeddings = this.child('tok_embeddings', new Embedding(c.vocabSize, c.dim));
+    this.tokEmbeddings = this.child('tok_embeddings', new Embedding(c.inputVocabSize, c.dim));
     this.clsEmbedding = this.child('cls_embedding', new ClassEmbedder(c.numClasses, c.dim, c.classDropout));
     this.layers = this.children(
       'layers',
@@ -150,6 +151,7 @@ export class GPT extends Module {
   }
 
   newCache(batch: number): KVCache {
+    if (this.config.attention !== 'causal') throw new Error('a KV cache needs causal attention');
     const c = this.config;
     return new KVCache(c.nLayer, batch, c.nKvHead, c.clsTokenNum + c.blockSize, this.headDim);
   }
