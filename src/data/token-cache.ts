@@ -1,0 +1,122 @@
+// Token caches: the VQ codes of a whole dataset, for the original and the horizontally flipped
+// image (as LlamaGen's code extraction does), plus labels, in one ctfgen safetensors file.
+// Stage-1/stage-2/baseline training reads this instead of running the tokenizer every step.
+import { loadCheckpoint, saveCheckpoint, type RawTensor } from '../io/index.js';
+import type { ImageDataset } from './dataset.js';
+import { pipelineFor } from './loader.js';
+import type { TransformSpec } from './transforms.js';
+
+export interface TokenCache {
+  /** [n, variants, gridH·gridW] codes; variant 0 = original, 1 = flipped */
+  codes: Int32Array;
+  labels: Int32Array;
+  n: number;
+  variants: number;
+  gridH: number;
+  gridW: number;
+  numClasses: number;
+  classNames: string[];
+  dataset: string;
+  tokenizerId: string;
+  /** number of codes in the tokenizer's codebook (fine vocabulary) */
+  codebookSize: number;
+  /** image transform applied before encoding */
+  transform: TransformSpec;
+}
+
+export const tokensPerImage = (c: TokenCache): number => c.gridH * c.gridW;
+
+/** Encodes images [n, C, H, W] in [-1, 1] to codes [n, gridH·gridW]. */
+export type Encoder = (images: Float32Array, n: number) => Int32Array;
+
+export interface BuildTokenCacheOptions {
+  encode: Encoder;
+  gridH: number;
+  gridW: number;
+  tokenizerId: string;
+  codebookSize: number;
+  transform: TransformSpec;
+  batchSize?: number;
+  flip?: boolean;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export function buildTokenCache(ds: ImageDataset, o: BuildTokenCacheOptions): TokenCache {
+  const pipe = pipelineFor(ds, { ...o.transform, hflip: 0 });
+  const size = pipe.outputSize;
+  const variants = o.flip === false ? 1 : 2;
+  const L = o.gridH * o.gridW;
+  const bs = o.batchSize ?? 64;
+  const codes = new Int32Array(ds.length * variants * L);
+  const labels = new Int32Array(ds.length);
+  for (let from = 0; from < ds.length; from += bs) {
+    const n = Math.min(bs, ds.length - from);
+    for (let v = 0; v < variants; v++) {
+      const images = new Float32Array(n * size);
+      for (let k = 0; k < n; k++) {
+        const i = from + k;
+        pipe.apply(ds.getU8 ? ds.getU8(i) : ds.get(i).image, images, k * size, v === 1);
+        labels[i] = ds.labelAt(i);
+      }
+      const c = o.encode(images, n);
+      if (c.length !== n * L) throw new Error(`token cache: encoder returned ${c.length} codes for ${n} images of ${L} tokens`);
+      for (let k = 0; k < n; k++) codes.set(c.subarray(k * L, (k + 1) * L), ((from + k) * variants + v) * L);
+    }
+    o.onProgress?.(from + n, ds.length);
+  }
+  return {
+    codes,
+    labels,
+    n: ds.length,
+    variants,
+    gridH: o.gridH,
+    gridW: o.gridW,
+    numClasses: ds.numClasses,
+    classNames: [...ds.classNames],
+    dataset: ds.name,
+    tokenizerId: o.tokenizerId,
+    codebookSize: o.codebookSize,
+    transform: o.transform,
+  };
+}
+
+const bytes = (a: Int32Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+
+export async function saveTokenCache(path: string, c: TokenCache): Promise<void> {
+  const L = tokensPerImage(c);
+  const tensors = new Map<string, RawTensor>([
+    ['codes', { dtype: 'int32', shape: [c.n, c.variants, L], data: bytes(c.codes) }],
+    ['labels', { dtype: 'int32', shape: [c.n], data: bytes(c.labels) }],
+  ]);
+  const { codes: _c, labels: _l, ...meta } = c;
+  await saveCheckpoint(path, tensors, { kind: 'token-cache', ...meta });
+}
+
+export async function loadTokenCache(path: string): Promise<TokenCache> {
+  const { tensors, meta } = await loadCheckpoint(path);
+  if (meta.kind !== 'token-cache') throw new Error(`${path}: not a token cache (kind '${String(meta.kind)}'); make one with \`ctfgen tokenizer encode\``);
+  const codes = tensors.get('codes');
+  const labels = tensors.get('labels');
+  if (!codes || !labels || codes.dtype !== 'int32' || labels.dtype !== 'int32') throw new Error(`${path}: token cache lacks int32 codes/labels`);
+  const { kind: _k, ...rest } = meta;
+  return {
+    ...(rest as Omit<TokenCache, 'codes' | 'labels'>),
+    codes: new Int32Array(codes.data.slice().buffer),
+    labels: new Int32Array(labels.data.slice().buffer),
+  };
+}
+
+/** Gathers rows: tokens [B, L] of the chosen samples/variants, and their labels [B]. */
+export function tokenBatch(c: TokenCache, indices: ArrayLike<number>, variant: ArrayLike<number>): { tokens: Int32Array; labels: Int32Array } {
+  const L = tokensPerImage(c);
+  const B = indices.length;
+  const tokens = new Int32Array(B * L);
+  const labels = new Int32Array(B);
+  for (let b = 0; b < B; b++) {
+    const i = indices[b]!;
+    const v = Math.min(variant[b]!, c.variants - 1);
+    tokens.set(c.codes.subarray((i * c.variants + v) * L, (i * c.variants + v + 1) * L), b * L);
+    labels[b] = c.labels[i]!;
+  }
+  return { tokens, labels };
+}

@@ -1,0 +1,146 @@
+// The training loop every trainer shares: gradient accumulation, clipping, AdamW, learning-rate
+// schedule, periodic validation, JSONL metrics, progress bar, atomic checkpoints and exact resume
+// (weights, optimizer moments, step, RNG state; data order is a function of the step).
+import { existsSync } from 'node:fs';
+import { loadCheckpoint, saveCheckpoint, type RawTensor } from '../io/index.js';
+import * as T from '../torch/index.js';
+import type { AdamW, Module } from '../nn/index.js';
+import { progress } from '../cli/progress.js';
+import { MetricsLog, type MetricRecord } from './metrics-log.js';
+import { lrAt, type LrSchedule } from './schedule.js';
+
+export interface MicroStepResult {
+  /** scalar loss of this micro-batch (the loop scales it by 1/accumulation) */
+  loss: T.Tensor;
+  /** extra numbers to log (accuracy, tokens, …) */
+  metrics?: Record<string, number>;
+}
+
+export interface LoopSpec {
+  name: string;
+  model: Module;
+  optimizer: AdamW;
+  totalSteps: number;
+  schedule: LrSchedule;
+  /** One micro-batch: forward + loss (no backward). `step` is the optimizer step, `micro` its index. */
+  microStep: (step: number, micro: number) => MicroStepResult;
+  gradAccumulation?: number;
+  gradClip?: number;
+  validate?: () => Record<string, number>;
+  validateEvery?: number;
+  saveEvery?: number;
+  checkpointPath: string;
+  metricsPath: string;
+  /** JSON-able description stored in every checkpoint (configs, references). */
+  meta: Record<string, unknown>;
+  resume?: boolean;
+  /** Called after each validation and at the end (curves, sample grids). */
+  onReport?: (step: number) => void | Promise<void>;
+  /** Items per optimizer step for the rate display (e.g. tokens). */
+  itemsPerStep?: number;
+  itemName?: string;
+  quiet?: boolean;
+}
+
+export interface LoopResult {
+  steps: number;
+  resumedFrom: number;
+  last: Record<string, number>;
+  seconds: number;
+}
+
+const b64 = (u: Uint8Array) => Buffer.from(u).toString('base64');
+
+export async function saveTrainingCheckpoint(spec: LoopSpec, step: number): Promise<void> {
+  const weights = T.tensorsToRaw(spec.model.stateDict());
+  const optim = new Map<string, RawTensor>(T.tensorsToRaw(spec.optimizer.stateTensors()));
+  await saveCheckpoint(spec.checkpointPath, weights, { ...spec.meta, step, optimizerStep: spec.optimizer.stepCount, rng: b64(T.getRngState()) }, { optimizer: optim });
+}
+
+/** Restores weights, optimizer and RNG; returns the step to continue from. */
+async function restore(spec: LoopSpec): Promise<number> {
+  const ck = await loadCheckpoint(spec.checkpointPath);
+  const weights = T.tensorsFromRaw(ck.tensors);
+  const optim = T.tensorsFromRaw(ck.optimizer);
+  try {
+    spec.model.loadStateDict(weights);
+    spec.optimizer.loadState(optim, Number(ck.meta.optimizerStep ?? ck.meta.step));
+  } finally {
+    T.dispose(weights);
+    T.dispose(optim);
+  }
+  if (typeof ck.meta.rng === 'string') T.setRngState(new Uint8Array(Buffer.from(ck.meta.rng, 'base64')));
+  return Number(ck.meta.step);
+}
+
+/** Runs fn without disturbing the training random stream (reports may sample). */
+async function isolatedRng<R>(fn: () => Promise<R>): Promise<R> {
+  const state = T.getRngState();
+  try {
+    return await fn();
+  } finally {
+    T.setRngState(state);
+  }
+}
+
+export async function runLoop(spec: LoopSpec): Promise<LoopResult> {
+  const log = new MetricsLog(spec.metricsPath);
+  const accum = spec.gradAccumulation ?? 1;
+  let start = 0;
+  if (spec.resume && existsSync(spec.checkpointPath)) {
+    start = await restore(spec);
+    log.truncateAfter(start);
+    if (!spec.quiet) console.error(`${spec.name}: resumed from ${spec.checkpointPath} at step ${start}`);
+  } else log.truncateAfter(-1);
+  const params = spec.model.parameters();
+  const bar = spec.quiet ? null : progress(spec.name, spec.totalSteps);
+  const t0 = Date.now();
+  let last: Record<string, number> = {};
+  spec.model.train();
+  try {
+    for (let step = start; step < spec.totalSteps; step++) {
+      const lr = lrAt(spec.schedule, step, spec.totalSteps);
+      spec.optimizer.lr = lr;
+      const tStep = Date.now();
+      const sums: Record<string, number> = {};
+      for (let micro = 0; micro < accum; micro++) {
+        T.tidy(() => {
+          const r = spec.microStep(step, micro);
+          const loss = r.loss.item();
+          if (!Number.isFinite(loss)) throw new Error(`${spec.name}: loss became ${loss} at step ${step}; lower the learning rate`);
+          (accum === 1 ? r.loss : r.loss.div(accum)).backward();
+          sums.loss = (sums.loss ?? 0) + loss / accum;
+          for (const [k, v] of Object.entries(r.metrics ?? {})) sums[k] = (sums[k] ?? 0) + v / accum;
+        });
+      }
+      const gradNorm = spec.gradClip ? T.clipGradNorm(params, spec.gradClip) : NaN;
+      spec.optimizer.step();
+      T.zeroGrad(params);
+      const secs = (Date.now() - tStep) / 1000;
+      const record: MetricRecord = { step: step + 1, ...sums, lr };
+      if (!Number.isNaN(gradNorm)) record.gradNorm = gradNorm;
+      if (spec.itemsPerStep) record[`${spec.itemName ?? 'items'}PerSec`] = spec.itemsPerStep / Math.max(secs, 1e-6);
+      log.append(record);
+      last = { ...sums };
+      const done = step + 1;
+      const isLast = done === spec.totalSteps;
+      if (spec.validate && ((spec.validateEvery && done % spec.validateEvery === 0) || isLast)) {
+        const v = await isolatedRng(async () => {
+          spec.model.eval();
+          const out = T.noGrad(() => spec.validate!());
+          spec.model.train();
+          return out;
+        });
+        log.append({ step: done, ...v });
+        last = { ...last, ...v };
+      }
+      bar?.update(done, { loss: sums.loss!, ...(sums.acc !== undefined ? { acc: sums.acc } : {}) });
+      if ((spec.saveEvery && done % spec.saveEvery === 0) || isLast) await saveTrainingCheckpoint(spec, done);
+      if (spec.onReport && ((spec.validateEvery && done % spec.validateEvery === 0) || isLast)) await isolatedRng(async () => spec.onReport!(done));
+    }
+  } finally {
+    bar?.stop();
+    spec.model.eval();
+  }
+  return { steps: spec.totalSteps, resumedFrom: start, last, seconds: (Date.now() - t0) / 1000 };
+}
