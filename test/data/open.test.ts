@@ -1,0 +1,73 @@
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { emojiPackageDir } from '../../src/data/emoji.js';
+import { fashionMnistAvailable } from '../../src/data/fashion-mnist.js';
+import { fixtureDir } from '../../src/data/fixture.js';
+import { encodeIdx } from '../../src/data/idx.js';
+import { openDataset } from '../../src/data/open.js';
+import { tempDir } from './helpers.js';
+
+describe('openDataset', () => {
+  test('fixture resolves from the package root, not the cwd', () => {
+    const cwd = process.cwd();
+    try {
+      process.chdir('/');
+      const ds = openDataset('fixture');
+      assert.equal(ds.length, 300);
+    } finally {
+      process.chdir(cwd);
+    }
+  });
+
+  test('folder:, with resize and limit', () => {
+    const ds = openDataset(`folder:${fixtureDir()}`, { resize: { height: 16, width: 16 }, limit: 20 });
+    assert.equal(ds.length, 20);
+    assert.deepEqual([ds.height, ds.width], [16, 16]);
+    assert.ok(new Set(ds.labels).size >= 8); // evenly spaced over all classes
+  });
+
+  test('idx:<images>,<labels>', () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      writeFileSync(join(dir, 'im'), encodeIdx('uint8', [3, 2, 2], new Array(12).fill(9)));
+      writeFileSync(join(dir, 'lb'), encodeIdx('uint8', [3], [0, 1, 1]));
+      const ds = openDataset(`idx:${join(dir, 'im')},${join(dir, 'lb')}`, { classNames: ['x', 'y'] });
+      assert.equal(ds.length, 3);
+      assert.deepEqual(ds.classNames, ['x', 'y']);
+      const big = openDataset(`idx:${join(dir, 'im')},${join(dir, 'lb')}`, { resize: { height: 4, width: 4 } });
+      assert.deepEqual(Array.from(big.getU8(0)), new Array(16).fill(9));
+    } finally {
+      cleanup();
+    }
+  });
+
+  test('fashion-mnist:test', { skip: !fashionMnistAvailable({ split: 'test' }) && 'Fashion-MNIST not installed' }, () => {
+    assert.equal(openDataset('fashion-mnist:test').length, 10000);
+    assert.equal(openDataset('fashion-mnist:test', { limit: 100 }).length, 100);
+  });
+
+  const twitter = (() => {
+    try {
+      emojiPackageDir('twitter');
+      return true;
+    } catch {
+      return false;
+    }
+  })();
+  test('emoji-twitter with limit', { skip: !twitter && 'emoji-datasource-twitter not installed' }, () => {
+    const ds = openDataset('emoji-twitter', { limit: 3, resize: { height: 16, width: 16 } });
+    assert.equal(ds.length, 3);
+    assert.equal(ds.height, 16);
+  });
+
+  test('bad specs', () => {
+    assert.throws(() => openDataset('cifar10'), /unknown dataset spec "cifar10"; use one of: fashion-mnist/);
+    assert.throws(() => openDataset('fashion-mnist:val'), /unknown split "val"/);
+    assert.throws(() => openDataset('emoji-apple'), /unknown emoji vendor "apple"/);
+    assert.throws(() => openDataset('folder:'), /missing path/);
+    assert.throws(() => openDataset('idx:onlyone'), /expected idx:<images file>,<labels file>/);
+    assert.throws(() => openDataset('fashion-mnist', { dataDir: '/nonexistent' }), /apt-get install dataset-fashion-mnist/);
+  });
+});
