@@ -59,6 +59,143 @@ program
     if (results.some((r) => !r.ok)) process.exitCode = 1;
   });
 
+const nonNegInt = (v: string): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`expected a non-negative integer, got '${v}'`);
+  return n;
+};
+const positiveNumber = (v: string): number => {
+  const n = Number(v);
+  if (!(n > 0)) throw new InvalidArgumentError(`expected a positive number, got '${v}'`);
+  return n;
+};
+
+program
+  .command('cluster')
+  .description("cluster a tokenizer's codebook into coarse labels (idxToCluster)")
+  .requiredOption('--tokenizer <ckpt>', 'VQ tokenizer checkpoint (ours or LlamaGen vq_ds16_c2i.pt)')
+  .requiredOption('--clusters <k>', 'number of clusters', positiveInt)
+  .option('--method <m>', 'kmeans | balanced | random', 'kmeans')
+  .option('--seed <s>', 'random seed', nonNegInt, 0)
+  .option('--used-by <token-cache>', 'cluster only the codes this token cache uses (the rest join their nearest centroid)')
+  .option('--out <file>', 'output file (default: beside the tokenizer)')
+  .action(async (o) => {
+    const { clusterCommand } = await import('./cluster-cmd.js');
+    await clusterCommand(o);
+  });
+
+const train = program.command('train').description('train stage 1 (ar), stage 2 (aux) or the fine-token baseline');
+for (const [stage, what] of [
+  ['ar', 'stage 1: GPT over coarse labels'],
+  ['aux', 'stage 2: auxiliary model, coarse map → all fine tokens in one pass'],
+  ['baseline', 'the same GPT over fine tokens (plain LlamaGen)'],
+] as const) {
+  const cmd = train
+    .command(stage)
+    .description(what)
+    .requiredOption('--run <dir>', 'run folder (created; later commands read it)')
+    .requiredOption('--tokenizer <ckpt>', 'tokenizer the caches were encoded with')
+    .requiredOption('--train-cache <file>', 'token cache of the training split (ctfgen tokenizer encode)')
+    .option('--val-cache <file>', 'token cache of the test split, for validation loss')
+    .option('--preset <name>', 'fashion-mnist | emoji | tiny', 'fashion-mnist')
+    .option('--steps <n>', 'optimizer steps', positiveInt)
+    .option('--batch-size <n>', 'batch size', positiveInt)
+    .option('--grad-accum <n>', 'micro-batches per optimizer step', positiveInt)
+    .option('--lr <x>', 'peak learning rate', positiveNumber)
+    .option('--dim <n>', 'model width', positiveInt)
+    .option('--layers <n>', 'transformer layers', positiveInt)
+    .option('--heads <n>', 'attention heads', positiveInt)
+    .option('--seed <s>', 'random seed', nonNegInt, 0)
+    .option('--validate-every <n>', 'steps between validations', positiveInt)
+    .option('--save-every <n>', 'steps between checkpoints', positiveInt)
+    .option('--resume', 'continue from the run\'s last checkpoint');
+  if (stage !== 'baseline') cmd.requiredOption('--clusters <file>', 'cluster file (ctfgen cluster)');
+  if (stage === 'aux') cmd.option('--aux-mask', 'restrict the loss to members of each coarse label').option('--aux-causal', 'causal instead of full attention');
+  cmd.action(async (o) => {
+    const { trainCommand } = await import('./train-cmd.js');
+    await trainCommand(stage, o);
+  });
+}
+
+const tokenizer = program.command('tokenizer').description('the VQ tokenizer: train, evaluate, encode datasets');
+tokenizer
+  .command('train')
+  .description('train a LlamaGen VQ tokenizer with a large codebook')
+  .option('--preset <name>', 'fashion-mnist | emoji | tiny', 'fashion-mnist')
+  .requiredOption('--out <ckpt>', 'checkpoint to write (reconstruction grids and metrics go beside it)')
+  .option('--data <spec>', 'training dataset (default: the preset\'s)')
+  .option('--test-data <spec>', 'validation dataset (default: the preset\'s)')
+  .option('--steps <n>', 'optimizer steps', positiveInt)
+  .option('--batch-size <n>', 'batch size', positiveInt)
+  .option('--lr <x>', 'peak learning rate', positiveNumber)
+  .option('--entropy-loss <w>', 'entropy loss weight (LlamaGen entropy_loss_ratio)', positiveNumber)
+  .option('--seed <s>', 'random seed', nonNegInt, 0)
+  .option('--resume', 'continue from the checkpoint at --out')
+  .action(async (o) => {
+    const { trainTokenizer } = await import('../tokenizer/train-tokenizer.js');
+    const r = await trainTokenizer({ ...o, entropyLossRatio: o.entropyLoss });
+    console.log(
+      `tokenizer: ${r.steps} steps in ${r.seconds.toFixed(0)} s; test PSNR ${r.val.psnr.toFixed(2)} dB (MSE ${r.val.mse.toFixed(5)}), ` +
+        `codebook usage ${(100 * r.val.usage).toFixed(1)}%, perplexity ${r.val.perplexity.toFixed(0)} on ${r.val.n} test images → ${o.out}`,
+    );
+    r.model.dispose();
+  });
+tokenizer
+  .command('eval')
+  .description('reconstruction MSE/PSNR, codebook usage and perplexity on a test split')
+  .requiredOption('--tokenizer <ckpt>', 'tokenizer checkpoint (ours or LlamaGen .pt)')
+  .requiredOption('--data <spec>', 'dataset, e.g. fashion-mnist:test')
+  .option('--limit <n>', 'evaluate only this many images', positiveInt)
+  .option('--grid <png>', 'also write originals above reconstructions')
+  .action(async (o) => {
+    const { tokenizerEvalCommand } = await import('../tokenizer/eval-command.js');
+    await tokenizerEvalCommand(o);
+  });
+tokenizer
+  .command('encode')
+  .description('write the token cache of a dataset (codes of every image and its mirror image, plus labels)')
+  .requiredOption('--tokenizer <ckpt>', 'tokenizer checkpoint')
+  .requiredOption('--data <spec>', 'dataset, e.g. fashion-mnist:train')
+  .requiredOption('--out <file>', 'token cache to write (.safetensors)')
+  .option('--no-flip', 'skip the mirrored copies')
+  .action(async (o) => {
+    const { openTokenizer } = await import('../tokenizer/tokenizer-file.js');
+    const { encodeCommand } = await import('../tokenizer/encode-dataset.js');
+    const tok = await openTokenizer(o.tokenizer);
+    await encodeCommand({ ...o, noFlip: o.flip === false }, tok);
+    tok.model.dispose();
+  });
+
+const nonNegNumber = (v: string): number => {
+  const n = Number(v);
+  if (!(n >= 0)) throw new InvalidArgumentError(`expected a number ≥ 0, got '${v}'`);
+  return n;
+};
+program
+  .command('sample')
+  .description('generate a PNG grid of images from a trained run (CTF: stage 1 + stage 2; or the baseline)')
+  .option('--run <dir>', 'run folder', 'models/fashion-mnist/ctf')
+  .option('--class <id|name|all>', 'class id or name; all = one row per class', 'all')
+  .option('--n <count>', 'images per class', positiveInt, 8)
+  .option('--out <png>', 'output grid', 'samples.png')
+  .option('--system <kind>', 'ctf | baseline (when a run holds both)')
+  .option('--cfg <scale>', 'classifier-free guidance scale (1 = off; default 2.0)', nonNegNumber)
+  .option('--cfg-schedule <s>', 'constant | linear')
+  .option('--temperature <t>', 'stage-1 temperature (default 1.1)', nonNegNumber)
+  .option('--top-k <k>', 'stage-1 top-k (0 = all)', nonNegInt)
+  .option('--top-p <p>', 'stage-1 top-p (1 = all)', positiveNumber)
+  .option('--temperature2 <t>', 'stage-2 temperature (default 1.1)', nonNegNumber)
+  .option('--top-k2 <k>', 'stage-2 top-k (1 = argmax, 0 = all)', nonNegInt)
+  .option('--cfg2 <scale>', 'stage-2 guidance scale (default 1 = off)', nonNegNumber)
+  .option('--no-restrict', 'let stage 2 pick codes outside the sampled coarse label')
+  .option('--seed <s>', 'random seed', nonNegInt, 0)
+  .option('--batch-size <n>', 'images per batch', positiveInt)
+  .option('--each <dir>', 'also write one PNG per image into this folder')
+  .action(async (o) => {
+    const { sampleCommand } = await import('../sample/sample-command.js');
+    await sampleCommand({ ...o, noRestrict: o.restrict === false });
+  });
+
 program.parseAsync(process.argv).catch((e: unknown) => {
   console.error(`ctfgen: ${e instanceof Error ? e.message : String(e)}`);
   process.exit(1);

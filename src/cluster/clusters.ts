@@ -1,7 +1,7 @@
 // Coarse labels for a codebook: cluster the l2-normalised codewords, map every code to its
 // cluster (idxToCluster), and keep stats. Saved as a small ctfgen safetensors file referenced by
 // id (a hash of the mapping) from later stages.
-import { createHash } from 'node:crypto';
+import { contentId } from '../util/content-id.js';
 import { loadCheckpoint, loadTensors, saveCheckpoint, type RawTensor } from '../io/index.js';
 import * as T from '../torch/index.js';
 import { clusterVectors, type ClusterMethod } from './kmeans.js';
@@ -33,11 +33,6 @@ export interface Clusters {
   centroids: Float32Array;
   dim: number;
   stats: ClusterStats;
-}
-
-/** A short content id: the first 12 hex digits of sha256. */
-export function contentId(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex').slice(0, 12);
 }
 
 /** The codebook [V, D] of a tokenizer checkpoint (LlamaGen .pt or ours), and its id. */

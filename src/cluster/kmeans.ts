@@ -90,7 +90,7 @@ function balancedAssign(dist: T.Tensor, reach = 16): Int32Array {
     const p = Math.floor(pair / m);
     if (out[p] === -1) take(p, cluster[pair]!);
   }
-  const left = out.reduce((acc, c, p) => (c === -1 ? [...acc, p] : acc), [] as number[]);
+  const left = Array.from(out.keys()).filter((p) => out[p] === -1);
   if (left.length) {
     const rows = dist.indexSelect(0, T.fromArray(Int32Array.from(left), [left.length], 'int64')).sort(1).indices.toInt32Array();
     left.forEach((p, i) => {

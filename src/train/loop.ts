@@ -26,6 +26,8 @@ export interface LoopSpec {
   microStep: (step: number, micro: number) => MicroStepResult;
   gradAccumulation?: number;
   gradClip?: number;
+  /** After each optimizer step (e.g. dead-code restarts); returned numbers are logged with the step. */
+  afterStep?: (step: number) => Record<string, number> | void;
   validate?: () => Record<string, number>;
   validateEvery?: number;
   saveEvery?: number;
@@ -116,8 +118,9 @@ export async function runLoop(spec: LoopSpec): Promise<LoopResult> {
       const gradNorm = spec.gradClip ? T.clipGradNorm(params, spec.gradClip) : NaN;
       spec.optimizer.step();
       T.zeroGrad(params);
+      const extra = spec.afterStep?.(step) ?? {};
       const secs = (Date.now() - tStep) / 1000;
-      const record: MetricRecord = { step: step + 1, ...sums, lr };
+      const record: MetricRecord = { step: step + 1, ...sums, ...extra, lr };
       if (!Number.isNaN(gradNorm)) record.gradNorm = gradNorm;
       if (spec.itemsPerStep) record[`${spec.itemName ?? 'items'}PerSec`] = spec.itemsPerStep / Math.max(secs, 1e-6);
       log.append(record);

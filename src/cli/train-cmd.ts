@@ -1,0 +1,60 @@
+// `ctfgen train ar|aux|baseline`: options → trainTokens, with presets for the defaults.
+import { tokenPreset } from '../train/presets.js';
+import type { Stage } from '../train/run-dir.js';
+import { trainTokens } from '../train/train-tokens.js';
+import { writeTrainingCurve } from '../train/curve.js';
+import { RunDir } from '../train/run-dir.js';
+
+export interface TrainCmdOptions {
+  run: string;
+  tokenizer: string;
+  trainCache: string;
+  valCache?: string;
+  clusters?: string;
+  preset: string;
+  steps?: number;
+  batchSize?: number;
+  gradAccum?: number;
+  lr?: number;
+  dim?: number;
+  layers?: number;
+  heads?: number;
+  seed: number;
+  resume?: boolean;
+  validateEvery?: number;
+  saveEvery?: number;
+  auxMask?: boolean;
+  auxCausal?: boolean;
+}
+
+export async function trainCommand(stage: Stage, o: TrainCmdOptions): Promise<void> {
+  const p = tokenPreset(o.preset);
+  const size = stage === 'aux' ? p.auxModel : p.model;
+  const run = new RunDir(o.run);
+  const r = await trainTokens({
+    stage,
+    run: o.run,
+    tokenizer: o.tokenizer,
+    trainCache: o.trainCache,
+    valCache: o.valCache,
+    clusters: o.clusters,
+    model: { dim: o.dim ?? size.dim, nLayer: o.layers ?? size.nLayer, nHead: o.heads ?? size.nHead },
+    steps: o.steps ?? p.steps,
+    batchSize: o.batchSize ?? p.batchSize,
+    gradAccumulation: o.gradAccum,
+    schedule: { ...p.schedule, ...(o.lr !== undefined ? { lr: o.lr } : {}) },
+    seed: o.seed,
+    resume: o.resume,
+    validateEvery: o.validateEvery ?? p.validateEvery,
+    saveEvery: o.saveEvery ?? p.saveEvery,
+    auxMask: o.auxMask,
+    auxAttention: o.auxCausal ? 'causal' : 'full',
+    onReport: () => writeTrainingCurve(run.metrics(stage), run.curve(stage), `${stage} training (${o.run})`),
+  });
+  r.model.dispose();
+  const last = Object.entries(r.last)
+    .map(([k, v]) => `${k} ${v.toFixed(4)}`)
+    .join(', ');
+  console.log(`train ${stage}: ${r.steps} steps in ${r.seconds.toFixed(0)} s${r.resumedFrom ? ` (resumed at ${r.resumedFrom})` : ''}; ${last}`);
+  console.log(`  weights ${run.checkpoint(stage)}, metrics ${run.metrics(stage)}, curve ${run.curve(stage)}`);
+}
