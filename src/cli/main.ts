@@ -196,6 +196,40 @@ program
     await sampleCommand({ ...o, noRestrict: o.restrict === false });
   });
 
+const intList = (v: string): number[] => {
+  const xs = v.split(',').map((x) => Number(x.trim()));
+  if (xs.length === 0 || xs.some((x) => !Number.isInteger(x) || x < 1)) throw new InvalidArgumentError(`expected a comma-separated list of positive integers, got '${v}'`);
+  return xs;
+};
+const analyze = program.command('analyze').description('look inside a tokenizer: token redundancy, what clusters hold');
+analyze
+  .command('redundancy')
+  .description("the paper's Figure 1b: swap tokens within a cluster, across clusters, at random; decode; compare")
+  .requiredOption('--tokenizer <ckpt>', 'tokenizer checkpoint')
+  .option('--data <spec>', 'test images', 'fashion-mnist:test')
+  .option('--n <count>', 'images', positiveInt, 256)
+  .option('--clusters <k,k,...>', 'cluster counts', intList, [32, 128, 512])
+  .option('--method <m>', 'kmeans | balanced | random', 'kmeans')
+  .option('--seed <s>', 'random seed', nonNegInt, 0)
+  .option('--out-dir <dir>', 'where the PNG grids and redundancy.json go', 'docs/figures')
+  .action(async (o) => {
+    const { redundancyCommand } = await import('../cluster/analyze-command.js');
+    await redundancyCommand(o);
+  });
+analyze
+  .command('clusters')
+  .description('picture of sampled clusters: each member code decoded as a flat token map')
+  .requiredOption('--tokenizer <ckpt>', 'tokenizer checkpoint')
+  .requiredOption('--clusters <file>', 'cluster file')
+  .option('--out <png>', 'output', 'clusters.png')
+  .option('--rows <n>', 'clusters shown', positiveInt, 8)
+  .option('--cols <n>', 'members per cluster', positiveInt, 10)
+  .option('--seed <s>', 'random seed', nonNegInt, 0)
+  .action(async (o) => {
+    const { clusterPictureCommand } = await import('../cluster/analyze-command.js');
+    await clusterPictureCommand(o);
+  });
+
 program.parseAsync(process.argv).catch((e: unknown) => {
   console.error(`ctfgen: ${e instanceof Error ? e.message : String(e)}`);
   process.exit(1);

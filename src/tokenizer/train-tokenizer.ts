@@ -26,6 +26,8 @@ export interface TokenizerTrainOptions {
   lr?: number;
   seed?: number;
   resume?: boolean;
+  /** stop after this step (checkpointed), keeping the schedule of `steps` */
+  untilStep?: number;
   /** images of the test split used for periodic validation */
   valImages?: number;
   entropyLossRatio?: number;
@@ -71,11 +73,19 @@ export async function trainTokenizer(o: TokenizerTrainOptions): Promise<LoopResu
       checkpointPath: o.out,
       metricsPath: `${o.out}.metrics.jsonl`,
       resume: o.resume,
+      untilStep: o.untilStep,
       quiet: o.quiet,
       meta,
       validateEvery: p.reportEvery,
-      // restarts happen at multiples of restartEvery, so a checkpoint never falls inside a window
-      saveEvery: p.reportEvery - (p.reportEvery % p.restartEvery),
+      saveEvery: p.reportEvery,
+      state: {
+        save: () => ({ usage: Buffer.from(usage.buffer).toString('base64'), restarts }),
+        load: (s) => {
+          const saved = s as { usage: string; restarts: number };
+          usage.set(new Float64Array(new Uint8Array(Buffer.from(saved.usage, 'base64')).buffer));
+          restarts = saved.restarts;
+        },
+      },
       itemsPerStep: batchSize,
       itemName: 'images',
       microStep: (step) => {

@@ -35,7 +35,11 @@ export interface LoopSpec {
   metricsPath: string;
   /** JSON-able description stored in every checkpoint (configs, references). */
   meta: Record<string, unknown>;
+  /** Trainer state outside the model and optimizer (e.g. usage counters), saved for exact resume. */
+  state?: { save(): unknown; load(saved: unknown): void };
   resume?: boolean;
+  /** Stop (with a checkpoint) after this step, keeping the schedule of totalSteps: a time-boxed session. */
+  untilStep?: number;
   /** Called after each validation and at the end (curves, sample grids). */
   onReport?: (step: number) => void | Promise<void>;
   /** Items per optimizer step for the rate display (e.g. tokens). */
@@ -56,7 +60,8 @@ const b64 = (u: Uint8Array) => Buffer.from(u).toString('base64');
 export async function saveTrainingCheckpoint(spec: LoopSpec, step: number): Promise<void> {
   const weights = T.tensorsToRaw(spec.model.stateDict());
   const optim = new Map<string, RawTensor>(T.tensorsToRaw(spec.optimizer.stateTensors()));
-  await saveCheckpoint(spec.checkpointPath, weights, { ...spec.meta, step, optimizerStep: spec.optimizer.stepCount, rng: b64(T.getRngState()) }, { optimizer: optim });
+  const meta = { ...spec.meta, step, optimizerStep: spec.optimizer.stepCount, rng: b64(T.getRngState()), trainerState: spec.state?.save() ?? null };
+  await saveCheckpoint(spec.checkpointPath, weights, meta, { optimizer: optim });
 }
 
 /** Restores weights, optimizer and RNG; returns the step to continue from. */
@@ -72,6 +77,7 @@ async function restore(spec: LoopSpec): Promise<number> {
     T.dispose(optim);
   }
   if (typeof ck.meta.rng === 'string') T.setRngState(new Uint8Array(Buffer.from(ck.meta.rng, 'base64')));
+  if (spec.state && ck.meta.trainerState != null) spec.state.load(ck.meta.trainerState);
   return Number(ck.meta.step);
 }
 
@@ -99,8 +105,9 @@ export async function runLoop(spec: LoopSpec): Promise<LoopResult> {
   const t0 = Date.now();
   let last: Record<string, number> = {};
   spec.model.train();
+  const end = Math.min(spec.totalSteps, spec.untilStep ?? Infinity);
   try {
-    for (let step = start; step < spec.totalSteps; step++) {
+    for (let step = start; step < end; step++) {
       const lr = lrAt(spec.schedule, step, spec.totalSteps);
       spec.optimizer.lr = lr;
       const tStep = Date.now();
@@ -126,7 +133,7 @@ export async function runLoop(spec: LoopSpec): Promise<LoopResult> {
       log.append(record);
       last = { ...sums };
       const done = step + 1;
-      const isLast = done === spec.totalSteps;
+      const isLast = done === end;
       if (spec.validate && ((spec.validateEvery && done % spec.validateEvery === 0) || isLast)) {
         const v = await isolatedRng(async () => {
           spec.model.eval();
@@ -145,5 +152,5 @@ export async function runLoop(spec: LoopSpec): Promise<LoopResult> {
     bar?.stop();
     spec.model.eval();
   }
-  return { steps: spec.totalSteps, resumedFrom: start, last, seconds: (Date.now() - t0) / 1000 };
+  return { steps: end, resumedFrom: start, last, seconds: (Date.now() - t0) / 1000 };
 }

@@ -45,6 +45,8 @@ export interface TokenTrainOptions {
   saveEvery?: number;
   valSamples?: number;
   resume?: boolean;
+  /** stop after this step (checkpointed), keeping the schedule of `steps` */
+  untilStep?: number;
   quiet?: boolean;
   onReport?: (step: number) => void | Promise<void>;
 }
@@ -156,6 +158,7 @@ export async function trainTokens(o: TokenTrainOptions): Promise<LoopResult & { 
       checkpointPath: run.checkpoint(o.stage),
       metricsPath: run.metrics(o.stage),
       resume: o.resume,
+      untilStep: o.untilStep,
       quiet: o.quiet,
       itemsPerStep: o.batchSize * accum * L,
       itemName: 'tokens',

@@ -40,11 +40,11 @@ for (const stage of ['ar', 'aux', 'baseline'] as const) {
 }
 
 test('a resumed run reproduces the uninterrupted loss sequence', async () => {
-  const full = await trainTokens({ ...base(setup, 'ar', 'full', 16), validateEvery: 8 });
+  const full = await trainTokens({ ...base(setup, 'ar', 'full', 16), validateEvery: 8, schedule: { lr: 3e-3, warmupSteps: 2, decay: 'cosine' } });
   full.model.dispose();
-  const part = await trainTokens({ ...base(setup, 'ar', 'resumed', 16), steps: 8, validateEvery: 8 });
+  const part = await trainTokens({ ...base(setup, 'ar', 'resumed', 16), untilStep: 8, validateEvery: 8, schedule: { lr: 3e-3, warmupSteps: 2, decay: 'cosine' } });
   part.model.dispose();
-  const rest = await trainTokens({ ...base(setup, 'ar', 'resumed', 16), validateEvery: 8, resume: true });
+  const rest = await trainTokens({ ...base(setup, 'ar', 'resumed', 16), validateEvery: 8, resume: true, schedule: { lr: 3e-3, warmupSteps: 2, decay: 'cosine' } });
   rest.model.dispose();
   assert.equal(rest.resumedFrom, 8);
   const losses = (name: string) =>
