@@ -230,6 +230,58 @@ analyze
     await clusterPictureCommand(o);
   });
 
+program
+  .command('export')
+  .description('copy a run as a small shippable folder: weights only, tokenizer and clusters beside them')
+  .requiredOption('--run <dir>', 'trained run folder')
+  .requiredOption('--out <dir>', 'destination folder')
+  .action(async (o) => {
+    const { exportRun } = await import('../train/export.js');
+    for (const f of await exportRun(o.run, o.out)) console.log(f);
+  });
+
+const evalCmd = program
+  .command('eval')
+  .description('FID / IS / precision / recall / class accuracy of a run\'s samples (and the feature classifier they use)')
+  .option('--run <dir>', 'run folder')
+  .option('--system <kind>', 'ctf | baseline (when a run holds both)')
+  .option('--n <count>', 'generated images', positiveInt, 1000)
+  .option('--classifier <ckpt>', 'feature classifier', 'models/fashion-mnist-classifier.safetensors')
+  .option('--reference <spec>', 'real images for the statistics', 'fashion-mnist:test')
+  .option('--cfg <scale>', 'guidance scale (default 2.0)', nonNegNumber)
+  .option('--temperature <t>', 'stage-1 temperature', nonNegNumber)
+  .option('--top-k <k>', 'stage-1 top-k', nonNegInt)
+  .option('--top-p <p>', 'stage-1 top-p', positiveNumber)
+  .option('--temperature2 <t>', 'stage-2 temperature', nonNegNumber)
+  .option('--top-k2 <k>', 'stage-2 top-k', nonNegInt)
+  .option('--cfg2 <scale>', 'stage-2 guidance', nonNegNumber)
+  .option('--no-restrict', 'stage 2 unrestricted')
+  .option('--sweep <key=v1,v2>', 'repeat over values of one setting, e.g. cfg=1.5,2,3')
+  .option('--seed <s>', 'random seed', nonNegInt, 0)
+  .option('--batch-size <n>', 'images per sampling batch', positiveInt)
+  .option('--out <json>', 'write the results here')
+  .action(async (o) => {
+    if (!o.run) throw new Error('ctfgen eval needs --run <dir> (or use `ctfgen eval classifier train`)');
+    const { evaluateRun } = await import('../eval/evaluate-run.js');
+    await evaluateRun({ ...o, noRestrict: o.restrict === false });
+  });
+evalCmd
+  .command('classifier')
+  .description('the feature classifier behind FID/IS/precision/recall')
+  .command('train')
+  .description('train the feature classifier for a dataset')
+  .requiredOption('--data <preset|spec>', 'fashion-mnist | emoji | a training dataset spec')
+  .option('--test <spec>', 'test split (required for a plain dataset spec)')
+  .option('--out <ckpt>', 'output checkpoint')
+  .option('--epochs <n>', 'epochs', positiveInt)
+  .option('--batch-size <n>', 'batch size', positiveInt)
+  .option('--lr <x>', 'learning rate', positiveNumber)
+  .option('--seed <s>', 'random seed', nonNegInt, 0)
+  .action(async (o) => {
+    const { runClassifierTrainCli } = await import('../eval/train-classifier.js');
+    await runClassifierTrainCli(o);
+  });
+
 program.parseAsync(process.argv).catch((e: unknown) => {
   console.error(`ctfgen: ${e instanceof Error ? e.message : String(e)}`);
   process.exit(1);

@@ -7,7 +7,8 @@ export interface Progress {
   stop(): void;
 }
 
-export function progress(label: string, total: number): Progress {
+/** `startAt`: work already done before this process (resumed runs), excluded from the rate. */
+export function progress(label: string, total: number, startAt = 0): Progress {
   if (process.stderr.isTTY) {
     const bar = new cliProgress.SingleBar(
       {
@@ -19,10 +20,10 @@ export function progress(label: string, total: number): Progress {
       cliProgress.Presets.shades_classic,
     );
     const start = Date.now();
-    bar.start(total, 0, { rate: '0', info: '' });
+    bar.start(total, startAt, { rate: '0', info: '' });
     return {
       update(done, fields = {}) {
-        const rate = (done / Math.max((Date.now() - start) / 1000, 1e-3)).toFixed(1);
+        const rate = ((done - startAt) / Math.max((Date.now() - start) / 1000, 1e-3)).toFixed(1);
         bar.update(done, { rate, info: formatFields(fields) });
       },
       stop: () => bar.stop(),
@@ -36,7 +37,7 @@ export function progress(label: string, total: number): Progress {
       if (now - lastPrint < 5000 && done < total) return;
       lastPrint = now;
       const secs = (now - start) / 1000;
-      const rate = done / Math.max(secs, 1e-3);
+      const rate = (done - startAt) / Math.max(secs, 1e-3);
       const eta = rate > 0 ? (total - done) / rate : 0;
       process.stderr.write(`${label} ${done}/${total} | ${rate.toFixed(1)}/s | ETA ${eta.toFixed(0)}s ${formatFields(fields)}\n`);
     },

@@ -101,7 +101,7 @@ export async function runLoop(spec: LoopSpec): Promise<LoopResult> {
     if (!spec.quiet) console.error(`${spec.name}: resumed from ${spec.checkpointPath} at step ${start}`);
   } else log.truncateAfter(-1);
   const params = spec.model.parameters();
-  const bar = spec.quiet ? null : progress(spec.name, spec.totalSteps);
+  const bar = spec.quiet ? null : progress(spec.name, spec.totalSteps, start);
   const t0 = Date.now();
   let last: Record<string, number> = {};
   spec.model.train();

@@ -5,7 +5,7 @@
 //   <run>/<stage>-curve.png        training curve
 //   <run>/samples/                 sample grids
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import { writeJsonAtomicSync } from '../io/index.js';
 
 export type Stage = 'ar' | 'aux' | 'baseline';
@@ -16,12 +16,15 @@ export interface RunInfo {
   tokenizer: string;
   /** cluster file (CTF runs) */
   clusters?: string;
+  /** token caches used in training ('' when shipped without them) */
   trainCache: string;
   valCache?: string;
   dataset: string;
   classNames: string[];
   numClasses: number;
 }
+
+const FILE_KEYS = ['tokenizer', 'clusters', 'trainCache', 'valCache'] as const;
 
 export class RunDir {
   readonly root: string;
@@ -51,9 +54,12 @@ export class RunDir {
     return this;
   }
 
+  /** run.json with its file references resolved to absolute paths. */
   readInfo(): RunInfo {
     if (!existsSync(this.infoPath)) throw new Error(`${this.root} is not a ctfgen run folder (no run.json); train a stage into it first`);
-    return JSON.parse(readFileSync(this.infoPath, 'utf8')) as RunInfo;
+    const info = JSON.parse(readFileSync(this.infoPath, 'utf8')) as RunInfo;
+    for (const k of FILE_KEYS) if (info[k]) info[k] = isAbsolute(info[k]) ? info[k] : resolve(this.root, info[k]);
+    return info;
   }
 
   /** Writes run.json; an existing run must agree on tokenizer, clusters and dataset. */
@@ -61,11 +67,14 @@ export class RunDir {
     if (existsSync(this.infoPath)) {
       const old = this.readInfo();
       for (const k of ['tokenizer', 'clusters', 'dataset'] as const)
-        if (old[k] !== undefined && info[k] !== undefined && resolve(String(old[k])) !== resolve(String(info[k])) && old[k] !== info[k])
+        if (old[k] !== undefined && info[k] !== undefined && resolve(String(old[k])) !== resolve(String(info[k])))
           throw new Error(`${this.root}: run was made with ${k} ${old[k]}, not ${info[k]}; use a new --run folder`);
       info = { ...old, ...Object.fromEntries(Object.entries(info).filter(([, v]) => v !== undefined)) } as RunInfo;
     }
     this.ensure();
-    writeJsonAtomicSync(this.infoPath, info);
+    // references are stored relative to the run folder, so a run can be moved or shipped whole
+    const stored = { ...info };
+    for (const k of FILE_KEYS) if (stored[k]) stored[k] = relative(this.root, resolve(stored[k]));
+    writeJsonAtomicSync(this.infoPath, stored);
   }
 }
