@@ -1,0 +1,235 @@
+// The paper's sample-quality numbers with ctfgen's feature network: FID against reference
+// statistics, inception score, improved precision/recall against reference features, and the
+// class accuracy of class-conditional samples (the classifier's argmax equals the intended class).
+// Also the batched feature/probability pass over images or a dataset split, and cached
+// reference statistics per (classifier, dataset).
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { ImageDataset } from '../data/dataset.js';
+import { batches } from '../data/loader.js';
+import { openDataset, type OpenDatasetOptions } from '../data/open.js';
+import type { TransformSpec } from '../data/transforms.js';
+import { fromArray, noGrad, tidy } from '../torch/index.js';
+import { classifierId, classifierInputTransform, type FeatureClassifier } from './classifier.js';
+import { featureStats, frechetTerms, loadStats, saveStats, statsCachePath, type FeatureStats, type ReferenceStats } from './fid.js';
+import { inceptionScore } from './inception-score.js';
+import { precisionRecall, type PrecisionRecallOptions } from './precision-recall.js';
+
+/** Features and class probabilities of a set of images. */
+export interface ClassifierOutputs {
+  n: number;
+  /** [n, featureDim] */
+  features: Float32Array;
+  /** [n, numClasses] softmax probabilities */
+  probs: Float32Array;
+  /** [n] argmax class */
+  predictions: Int32Array;
+}
+
+/** A batch of images [n, C, H, W] in [-1, 1] (the classifier's size), optionally with labels. */
+export type ImageBatchInput = Float32Array | { images: Float32Array; labels?: Int32Array };
+
+/** Growing typed-array buffers for batched outputs. */
+class Collector {
+  readonly chunks: { f: Float32Array; p: Float32Array; y: Int32Array; l: Int32Array | null }[] = [];
+  n = 0;
+  add(f: Float32Array, p: Float32Array, y: Int32Array, l: Int32Array | null): void {
+    this.chunks.push({ f, p, y, l });
+    this.n += y.length;
+  }
+  finish(fd: number, k: number): ClassifierOutputs & { labels: Int32Array | null } {
+    const features = new Float32Array(this.n * fd);
+    const probs = new Float32Array(this.n * k);
+    const predictions = new Int32Array(this.n);
+    const allLabelled = this.chunks.length > 0 && this.chunks.every((c) => c.l !== null);
+    const labels = allLabelled ? new Int32Array(this.n) : null;
+    let o = 0;
+    for (const c of this.chunks) {
+      features.set(c.f, o * fd);
+      probs.set(c.p, o * k);
+      predictions.set(c.y, o);
+      if (labels) labels.set(c.l!, o);
+      o += c.y.length;
+    }
+    return { n: this.n, features, probs, predictions, labels };
+  }
+}
+
+/** Runs the classifier (eval mode, no grad) on one batch of images [n, C, H, W]. */
+export function classifyBatch(
+  model: FeatureClassifier,
+  images: Float32Array,
+): { features: Float32Array; probs: Float32Array; predictions: Int32Array } {
+  const { channels: c, imageSize: s } = model.config;
+  const per = c * s * s;
+  if (images.length % per !== 0) throw new RangeError(`classifier input: ${images.length} values are not images of ${c}x${s}x${s}`);
+  const n = images.length / per;
+  const was = model.training;
+  model.eval();
+  try {
+    return noGrad(() =>
+      tidy(() => {
+        const { features, logits } = model.forward(fromArray(images, [n, c, s, s]));
+        return {
+          features: features.toFloat32Array(),
+          probs: logits.softmax(1).toFloat32Array(),
+          predictions: logits.argmax(1).toInt32Array(),
+        };
+      }),
+    );
+  } finally {
+    model.train(was);
+  }
+}
+
+async function collect(
+  model: FeatureClassifier,
+  source: AsyncIterable<ImageBatchInput> | Iterable<ImageBatchInput>,
+  labels: Int32Array | undefined,
+): Promise<ClassifierOutputs & { labels: Int32Array | null }> {
+  const out = new Collector();
+  for await (const b of source) {
+    const images = b instanceof Float32Array ? b : b.images;
+    const r = classifyBatch(model, images);
+    const n = r.predictions.length;
+    let l: Int32Array | null = b instanceof Float32Array ? null : (b.labels?.subarray(0, n) ?? null);
+    if (l === null && labels) {
+      if (labels.length < out.n + n) throw new RangeError(`evaluateImages: ${labels.length} labels for at least ${out.n + n} images`);
+      l = labels.subarray(out.n, out.n + n);
+    }
+    if (l !== null && l.length !== n) throw new RangeError(`evaluateImages: a batch of ${n} images has ${l.length} labels`);
+    out.add(r.features, r.probs, r.predictions, l);
+  }
+  if (labels && labels.length !== out.n) throw new RangeError(`evaluateImages: ${labels.length} labels for ${out.n} images`);
+  return out.finish(model.config.featureDim, model.config.numClasses);
+}
+
+/** Splits [N, C, H, W] images into batches of `batchSize`. */
+export function* imageBatches(images: Float32Array, perImage: number, batchSize: number): Generator<Float32Array> {
+  if (images.length % perImage !== 0) throw new RangeError(`images: ${images.length} values are not images of ${perImage}`);
+  const step = batchSize * perImage;
+  for (let o = 0; o < images.length; o += step) yield images.subarray(o, Math.min(images.length, o + step));
+}
+
+export interface DatasetOutputs extends ClassifierOutputs {
+  labels: Int32Array;
+  /** fraction of samples whose argmax equals the dataset label */
+  accuracy: number;
+}
+
+/**
+ * Features, probabilities and accuracy of a dataset split, in order, batched under noGrad/tidy.
+ * The transform defaults to classifierInputTransform (pad/resize to the classifier's input).
+ */
+export async function datasetOutputs(
+  model: FeatureClassifier,
+  dataset: ImageDataset | string,
+  opts: { transform?: TransformSpec; batchSize?: number; open?: OpenDatasetOptions } = {},
+): Promise<DatasetOutputs> {
+  const ds = typeof dataset === 'string' ? openDataset(dataset, opts.open) : dataset;
+  const transform = { ...(opts.transform ?? classifierInputTransform(ds, model.config)), hflip: 0 };
+  const it = batches(ds, { batchSize: opts.batchSize ?? 256, shuffle: false, transform });
+  const o = await collect(model, it, undefined);
+  const labels = o.labels ?? new Int32Array(0);
+  let correct = 0;
+  for (let i = 0; i < o.n; i++) if (o.predictions[i] === labels[i]) correct++;
+  return { ...o, labels, accuracy: o.n > 0 ? correct / o.n : NaN };
+}
+
+export interface EvaluateImagesOptions {
+  /** generated images [N, C, H, W] in [-1, 1] at the classifier's input size, or batches of them */
+  images: Float32Array | Iterable<ImageBatchInput> | AsyncIterable<ImageBatchInput>;
+  /** intended classes of the images, in the classifier's label order (batches may carry their own) */
+  labels?: Int32Array;
+  classifier: FeatureClassifier;
+  /** statistics of the real data; a ReferenceStats also supplies realFeatures and is checked against the classifier's id */
+  referenceStats: FeatureStats | ReferenceStats;
+  /** real features [M, F] for precision/recall (default: those of referenceStats; none → NaN) */
+  realFeatures?: Float32Array | null;
+  /** images per classifier pass when `images` is one array (default 256) */
+  batchSize?: number;
+  /** inception score splits (default 10) */
+  splits?: number;
+  precisionRecall?: PrecisionRecallOptions;
+}
+
+export interface EvaluationResult {
+  fid: number;
+  isMean: number;
+  isStd: number;
+  precision: number;
+  recall: number;
+  /** fraction with argmax == intended label; NaN without labels */
+  classAccuracy: number;
+  n: number;
+}
+
+/** FID, IS, precision/recall and class accuracy of generated images. */
+export async function evaluateImages(o: EvaluateImagesOptions): Promise<EvaluationResult> {
+  const model = o.classifier;
+  const { channels: c, imageSize: s, featureDim, numClasses } = model.config;
+  const isRef = 'stats' in o.referenceStats;
+  const ref = isRef ? (o.referenceStats as ReferenceStats) : null;
+  const stats = ref ? ref.stats : (o.referenceStats as FeatureStats);
+  if (ref) {
+    const id = classifierId(model);
+    if (ref.meta.classifierId !== id)
+      throw new Error(`evaluateImages: reference statistics were made with classifier ${ref.meta.classifierId}, not ${id}`);
+  }
+  if (stats.dim !== featureDim)
+    throw new Error(`evaluateImages: reference statistics have ${stats.dim} features, the classifier ${featureDim}`);
+  const source = o.images instanceof Float32Array ? imageBatches(o.images, c * s * s, o.batchSize ?? 256) : o.images;
+  const out = await collect(model, source, o.labels);
+  if (out.n < 2) throw new RangeError(`evaluateImages: need at least 2 images, got ${out.n}`);
+  const fid = frechetTerms(featureStats({ data: out.features, dim: featureDim }), stats).fid;
+  const is = inceptionScore(out.probs, numClasses, o.splits ?? 10);
+  const real = o.realFeatures !== undefined ? o.realFeatures : (ref?.features ?? null);
+  let precision = NaN;
+  let recall = NaN;
+  if (real)
+    ({ precision, recall } = precisionRecall({ data: real, dim: featureDim }, { data: out.features, dim: featureDim }, o.precisionRecall));
+  let classAccuracy = NaN;
+  if (out.labels) {
+    let correct = 0;
+    for (let i = 0; i < out.n; i++) if (out.predictions[i] === out.labels[i]) correct++;
+    classAccuracy = correct / out.n;
+  }
+  return { fid, isMean: is.mean, isStd: is.std, precision, recall, classAccuracy, n: out.n };
+}
+
+export interface ReferenceStatsOptions {
+  classifier: FeatureClassifier;
+  /** dataset spec (e.g. fashion-mnist:test) */
+  dataset: string;
+  /** folder of cached statistics files; none → computed every time */
+  cacheDir?: string;
+  /** evenly spaced subset of this many samples */
+  limit?: number;
+  /** dataset → classifier input (default classifierInputTransform) */
+  transform?: TransformSpec;
+  batchSize?: number;
+  open?: OpenDatasetOptions;
+}
+
+/**
+ * Statistics and features of a dataset split under a classifier, loaded from
+ * `<cacheDir>/stats-<classifier id>-<dataset>…` when present, else computed (and saved there).
+ */
+export async function referenceStats(o: ReferenceStatsOptions): Promise<ReferenceStats & { cached: boolean; path: string | null }> {
+  const id = classifierId(o.classifier);
+  const path = o.cacheDir ? statsCachePath(o.cacheDir, id, o.dataset, o.limit) : null;
+  if (path && existsSync(path)) {
+    const r = await loadStats(path);
+    if (r.meta.classifierId === id && r.meta.dataset === o.dataset) return { ...r, cached: true, path };
+  }
+  const open: OpenDatasetOptions = { ...o.open, ...(o.limit !== undefined ? { limit: o.limit } : {}) };
+  const out = await datasetOutputs(o.classifier, o.dataset, { transform: o.transform, batchSize: o.batchSize, open });
+  const stats = featureStats({ data: out.features, dim: o.classifier.config.featureDim });
+  const meta = { classifierId: id, dataset: o.dataset, accuracy: out.accuracy, ...(o.limit !== undefined ? { limit: o.limit } : {}) };
+  if (path) {
+    await mkdir(dirname(path), { recursive: true });
+    await saveStats(path, stats, meta, out.features);
+  }
+  return { stats, features: out.features, meta: { ...meta, kind: 'feature-stats', n: stats.n, dim: stats.dim }, cached: false, path };
+}
