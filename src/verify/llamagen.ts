@@ -6,6 +6,8 @@ import { readBinArray, type BinArray } from '../io/fixture-bin.js';
 import { fromArray, noGrad, tidy } from '../torch/index.js';
 import { gptConfigFromLlamaGen, loadGPT } from '../models/load-gpt.js';
 import { generate } from '../sample/generate.js';
+import { loadVQModel } from '../tokenizer/load.js';
+import { vqConfigFromLlamaGen } from '../tokenizer/vq-config.js';
 
 export interface CheckResult {
   name: string;
@@ -80,10 +82,29 @@ export async function verifyGPT(dir: string, m: Manifest): Promise<CheckResult[]
   }
 }
 
+export async function verifyVQ(dir: string, m: Manifest): Promise<CheckResult[]> {
+  const model = await loadVQModel(join(dir, 'vq.pt'), vqConfigFromLlamaGen(m.vq_config!));
+  try {
+    const image = bin(dir, m, 'vq_image');
+    const codesRef = bin(dir, m, 'vq_codes');
+    const decodedRef = bin(dir, m, 'vq_decoded');
+    return noGrad(() =>
+      tidy(() => {
+        const codes = model.encode(fromArray(image.data, image.shape));
+        const decoded = model.decodeCodes(fromArray(codesRef.data, codesRef.shape, 'int64'));
+        return [exact('vq_codes', mismatches(codes.toInt32Array(), codesRef.data)), tol('vq_decoded', maxAbsDiff(decoded.toFloat32Array(), decodedRef.data), LOGIT_TOLERANCE)];
+      }),
+    );
+  } finally {
+    model.dispose();
+  }
+}
+
 /** Every check the fixture supports (GPT and VQ parts are each optional). */
 export async function verifyLlamaGenFixture(dir: string): Promise<CheckResult[]> {
   const m = readManifest(dir);
   const results: CheckResult[] = [];
   if (m.gpt_config) results.push(...(await verifyGPT(dir, m)));
+  if (m.vq_config) results.push(...(await verifyVQ(dir, m)));
   return results;
 }
