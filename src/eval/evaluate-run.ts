@@ -36,7 +36,8 @@ export function parseSweep(s: string | undefined): { key: (typeof SWEEPABLE)[num
   if (!s) return null;
   const m = /^([A-Za-z0-9]+)=([-0-9.,e]+)$/.exec(s.trim());
   const key = m?.[1] as (typeof SWEEPABLE)[number] | undefined;
-  if (!m || !key || !SWEEPABLE.includes(key)) throw new Error(`--sweep must look like cfg=1.5,2,3 (keys: ${SWEEPABLE.join(', ')}), got '${s}'`);
+  if (!m || !key || !SWEEPABLE.includes(key))
+    throw new Error(`--sweep must look like cfg=1.5,2,3 (keys: ${SWEEPABLE.join(', ')}), got '${s}'`);
   const values = m[2]!.split(',').map(Number);
   if (values.some((v) => !Number.isFinite(v))) throw new Error(`--sweep ${s}: values must be numbers`);
   return { key, values };
@@ -48,7 +49,8 @@ export async function evaluateRun(o: EvalRunOptions): Promise<RunEvaluation[]> {
   try {
     const ref = await referenceStats({ classifier, dataset: o.reference, cacheDir: o.statsCache ?? join('runs', 'eval-stats') });
     const k = run.info.numClasses;
-    if (k !== classifier.config.numClasses) throw new Error(`the run has ${k} classes but the classifier ${o.classifier} has ${classifier.config.numClasses}`);
+    if (k !== classifier.config.numClasses)
+      throw new Error(`the run has ${k} classes but the classifier ${o.classifier} has ${classifier.config.numClasses}`);
     const labels = Int32Array.from({ length: o.n }, (_, i) => i % k);
     const sweep = parseSweep(o.sweep);
     const settingsList = sweep ? sweep.values.map((v) => ({ ...o, [sweep.key]: v })) : [o];
@@ -61,7 +63,9 @@ export async function evaluateRun(o: EvalRunOptions): Promise<RunEvaluation[]> {
       const total = (performance.now() - t0) / 1000;
       const [, c, h] = r.shape;
       if (c !== classifier.config.channels || h !== classifier.config.imageSize)
-        throw new Error(`generated images are ${c}x${h}x${h} but the classifier reads ${classifier.config.channels}x${classifier.config.imageSize}²`);
+        throw new Error(
+          `generated images are ${c}x${h}x${h} but the classifier reads ${classifier.config.channels}x${classifier.config.imageSize}²`,
+        );
       const m = await evaluateImages({ images: r.images, labels, classifier, referenceStats: ref });
       const e: RunEvaluation = {
         ...m,

@@ -57,8 +57,8 @@ test('precision and recall of a set against itself are 1', () => {
   const f = points(rng, 300, 16, 0);
   const pr = precisionRecall({ data: f, dim: 16 }, { data: f, dim: 16 });
   assert.deepEqual(pr, { precision: 1, recall: 1 });
-  // also in float32 arithmetic
-  assert.deepEqual(precisionRecall({ data: f, dim: 16 }, { data: f, dim: 16 }, { dtype: 'float32' }), { precision: 1, recall: 1 });
+  // also in float64 arithmetic
+  assert.deepEqual(precisionRecall({ data: f, dim: 16 }, { data: f, dim: 16 }, { dtype: 'float64' }), { precision: 1, recall: 1 });
 });
 
 test('precision and recall of disjoint far-apart sets are 0', () => {
@@ -73,10 +73,11 @@ test('generated samples covering one of two real modes: precision 1, recall 1/2 
   const real = new Float32Array(200 * 8);
   real.set(a);
   real.set(points(rng, 100, 8, 50), a.length);
-  for (const rowBatch of [7, 1000]) {
-    const pr = precisionRecall({ data: real, dim: 8 }, { data: a, dim: 8 }, { rowBatch });
-    assert.deepEqual(pr, { precision: 1, recall: 0.5 }, `rowBatch ${rowBatch}`);
-  }
+  for (const rowBatch of [7, 1000])
+    for (const dtype of ['float32', 'float64'] as const) {
+      const pr = precisionRecall({ data: real, dim: 8 }, { data: a, dim: 8 }, { rowBatch, dtype });
+      assert.deepEqual(pr, { precision: 1, recall: 0.5 }, `rowBatch ${rowBatch} ${dtype}`);
+    }
 });
 
 test('manifoldRadii: squared distance to the k-th other neighbour', () => {
