@@ -51,6 +51,12 @@ const blockMs = timeMs(
 const ref = runPythonBench<Ref>('engine_ref.py');
 const gflops = (ms: number) => (2 * 1024 ** 3) / (ms / 1e3) / 1e9;
 console.log(`threads: ours ${T.getNumThreads()}, PyTorch ${ref?.threads ?? 'n/a'}`);
-console.log(`matmul 1024³:       ours ${gflops(mm).toFixed(1)} GFLOP/s | PyTorch ${ref ? gflops(ref.matmul_ms).toFixed(1) : 'n/a'} GFLOP/s | time ratio ${ratio(mm, ref?.matmul_ms)}`);
-console.log(`small add overhead: ours ${addUs.toFixed(2)} µs/op | PyTorch ${ref ? ref.add_us.toFixed(2) : 'n/a'} µs/op | ratio ${ratio(addUs, ref?.add_us)} (target < 5 µs)`);
-console.log(`block fwd+bwd:      ours ${blockMs.toFixed(1)} ms | PyTorch ${ref ? ref.block_ms.toFixed(1) : 'n/a'} ms | ratio ${ratio(blockMs, ref?.block_ms)} (target ≤ 1.2x)`);
+console.log(
+  `matmul 1024³:       ours ${gflops(mm).toFixed(1)} GFLOP/s | PyTorch ${ref ? gflops(ref.matmul_ms).toFixed(1) : 'n/a'} GFLOP/s | time ratio ${ratio(mm, ref?.matmul_ms)}`,
+);
+console.log(
+  `small add overhead: ours ${addUs.toFixed(2)} µs/op | PyTorch ${ref ? ref.add_us.toFixed(2) : 'n/a'} µs/op | ratio ${ratio(addUs, ref?.add_us)} (target < 5 µs)`,
+);
+console.log(
+  `block fwd+bwd:      ours ${blockMs.toFixed(1)} ms | PyTorch ${ref ? ref.block_ms.toFixed(1) : 'n/a'} ms | ratio ${ratio(blockMs, ref?.block_ms)} (target ≤ 1.2x)`,
+);

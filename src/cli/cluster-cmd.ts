@@ -16,14 +16,16 @@ export interface ClusterCmdOptions {
 }
 
 export async function clusterCommand(o: ClusterCmdOptions): Promise<string> {
-  if (!['kmeans', 'balanced', 'random'].includes(o.method)) throw new Error(`--method must be kmeans, balanced or random, got '${o.method}'`);
+  if (!['kmeans', 'balanced', 'random'].includes(o.method))
+    throw new Error(`--method must be kmeans, balanced or random, got '${o.method}'`);
   const { codebook, tokenizerId } = await loadCodebook(o.tokenizer);
   const V = codebook.shape[0]!;
   if (o.clusters >= V) throw new Error(`--clusters ${o.clusters} must be smaller than the codebook size ${V}`);
   let restrictTo: Int32Array | undefined;
   if (o.usedBy) {
     const cache = await loadTokenCache(o.usedBy);
-    if (cache.tokenizerId !== tokenizerId) throw new Error(`${o.usedBy} was encoded with another tokenizer (${cache.tokenizerId}, not ${tokenizerId})`);
+    if (cache.tokenizerId !== tokenizerId)
+      throw new Error(`${o.usedBy} was encoded with another tokenizer (${cache.tokenizerId}, not ${tokenizerId})`);
     const seen = new Uint8Array(V);
     for (const c of cache.codes) seen[c] = 1;
     restrictTo = Int32Array.from(seen.keys()).filter((i) => seen[i] === 1);

@@ -46,7 +46,7 @@ program
 
 program
   .command('verify-llamagen')
-  .description("load gpt.pt / vq.pt from a LlamaGen reference fixture folder and recompute every recorded output")
+  .description('load gpt.pt / vq.pt from a LlamaGen reference fixture folder and recompute every recorded output')
   .argument('<dir>', 'fixture folder with manifest.json (e.g. ../shared/fixtures/llamagen-ref-a)')
   .action(async (dir: string) => {
     const { verifyLlamaGenFixture } = await import('../verify/llamagen.js');
@@ -108,9 +108,12 @@ for (const [stage, what] of [
     .option('--seed <s>', 'random seed', nonNegInt, 0)
     .option('--validate-every <n>', 'steps between validations', positiveInt)
     .option('--save-every <n>', 'steps between checkpoints', positiveInt)
-    .option('--resume', 'continue from the run\'s last checkpoint');
+    .option('--resume', "continue from the run's last checkpoint");
   if (stage !== 'baseline') cmd.requiredOption('--clusters <file>', 'cluster file (ctfgen cluster)');
-  if (stage === 'aux') cmd.option('--aux-mask', 'restrict the loss to members of each coarse label').option('--aux-causal', 'causal instead of full attention');
+  if (stage === 'aux')
+    cmd
+      .option('--aux-mask', 'restrict the loss to members of each coarse label')
+      .option('--aux-causal', 'causal instead of full attention');
   cmd.action(async (o) => {
     const { trainCommand } = await import('./train-cmd.js');
     await trainCommand(stage, o);
@@ -123,8 +126,8 @@ tokenizer
   .description('train a LlamaGen VQ tokenizer with a large codebook')
   .option('--preset <name>', 'fashion-mnist | emoji | tiny', 'fashion-mnist')
   .requiredOption('--out <ckpt>', 'checkpoint to write (reconstruction grids and metrics go beside it)')
-  .option('--data <spec>', 'training dataset (default: the preset\'s)')
-  .option('--test-data <spec>', 'validation dataset (default: the preset\'s)')
+  .option('--data <spec>', "training dataset (default: the preset's)")
+  .option('--test-data <spec>', "validation dataset (default: the preset's)")
   .option('--steps <n>', 'optimizer steps', positiveInt)
   .option('--batch-size <n>', 'batch size', positiveInt)
   .option('--lr <x>', 'peak learning rate', positiveNumber)
@@ -198,7 +201,8 @@ program
 
 const intList = (v: string): number[] => {
   const xs = v.split(',').map((x) => Number(x.trim()));
-  if (xs.length === 0 || xs.some((x) => !Number.isInteger(x) || x < 1)) throw new InvalidArgumentError(`expected a comma-separated list of positive integers, got '${v}'`);
+  if (xs.length === 0 || xs.some((x) => !Number.isInteger(x) || x < 1))
+    throw new InvalidArgumentError(`expected a comma-separated list of positive integers, got '${v}'`);
   return xs;
 };
 const analyze = program.command('analyze').description('look inside a tokenizer: token redundancy, what clusters hold');
@@ -242,7 +246,7 @@ program
 
 const evalCmd = program
   .command('eval')
-  .description('FID / IS / precision / recall / class accuracy of a run\'s samples (and the feature classifier they use)')
+  .description("FID / IS / precision / recall / class accuracy of a run's samples (and the feature classifier they use)")
   .option('--run <dir>', 'run folder')
   .option('--system <kind>', 'ctf | baseline (when a run holds both)')
   .option('--n <count>', 'generated images', positiveInt, 1000)

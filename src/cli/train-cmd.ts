@@ -55,6 +55,8 @@ export async function trainCommand(stage: Stage, o: TrainCmdOptions): Promise<vo
   const last = Object.entries(r.last)
     .map(([k, v]) => `${k} ${v.toFixed(4)}`)
     .join(', ');
-  console.log(`train ${stage}: ${r.steps} steps in ${r.seconds.toFixed(0)} s${r.resumedFrom ? ` (resumed at ${r.resumedFrom})` : ''}; ${last}`);
+  console.log(
+    `train ${stage}: ${r.steps} steps in ${r.seconds.toFixed(0)} s${r.resumedFrom ? ` (resumed at ${r.resumedFrom})` : ''}; ${last}`,
+  );
   console.log(`  weights ${run.checkpoint(stage)}, metrics ${run.metrics(stage)}, curve ${run.curve(stage)}`);
 }

@@ -40,9 +40,16 @@ export async function redundancyCommand(o: RedundancyCmdOptions): Promise<Redund
       results.push(r);
       console.log(`${String(k).padEnd(8)}${r.errors.map((e) => e.psnr.toFixed(2).padStart(14)).join('')}`);
       const [N, c, h, w] = r.gridShape;
-      await imageGrid(r.grid, { n: N, c, h, w, cols: 4, scale: 3, colLabels: ['original', 'same cluster', 'other cluster', 'random'], title: `token swaps, K = ${k} (${o.method})` }).savePng(
-        join(o.outDir, `redundancy-k${k}.png`),
-      );
+      await imageGrid(r.grid, {
+        n: N,
+        c,
+        h,
+        w,
+        cols: 4,
+        scale: 3,
+        colLabels: ['original', 'same cluster', 'other cluster', 'random'],
+        title: `token swaps, K = ${k} (${o.method})`,
+      }).savePng(join(o.outDir, `redundancy-k${k}.png`));
     }
     await writeJsonAtomic(join(o.outDir, 'redundancy.json'), {
       command: `ctfgen analyze redundancy --tokenizer ${o.tokenizer} --data ${o.data} --n ${o.n} --clusters ${o.clusters.join(',')} --method ${o.method} --seed ${o.seed}`,
@@ -56,13 +63,29 @@ export async function redundancyCommand(o: RedundancyCmdOptions): Promise<Redund
   }
 }
 
-export async function clusterPictureCommand(o: { tokenizer: string; clusters: string; out: string; rows: number; cols: number; seed: number }): Promise<void> {
+export async function clusterPictureCommand(o: {
+  tokenizer: string;
+  clusters: string;
+  out: string;
+  rows: number;
+  cols: number;
+  seed: number;
+}): Promise<void> {
   const tok = await openTokenizer(o.tokenizer);
   try {
     const cl = await loadClusters(o.clusters);
     const p = clusterPicture(tok.model, cl.idxToCluster, cl.k, { rows: o.rows, cols: o.cols, seed: o.seed });
     const [N, c, h, w] = p.shape;
-    await imageGrid(p.images, { n: N, c, h, w, cols: p.cols, scale: 4, rowLabels: p.rowLabels, title: `members of ${p.rowLabels.length} of ${cl.k} clusters (each code as a flat token map)` }).savePng(o.out);
+    await imageGrid(p.images, {
+      n: N,
+      c,
+      h,
+      w,
+      cols: p.cols,
+      scale: 4,
+      rowLabels: p.rowLabels,
+      title: `members of ${p.rowLabels.length} of ${cl.k} clusters (each code as a flat token map)`,
+    }).savePng(o.out);
     console.log(`${o.out}: ${p.rowLabels.length} clusters × ${p.cols} members`);
   } finally {
     tok.model.dispose();

@@ -70,7 +70,11 @@ export function clusterCodebook(codebook: T.Tensor, k: number, opts: ClusterCode
       } else idxToCluster = r.assignment;
       const labels = T.fromArray(idxToCluster, [v], 'int64');
       const spread = x.sub(centroids.indexSelect(0, labels)).square().sum(1).sqrt();
-      const pairs = x.sub(x.indexSelect(0, T.randperm(v))).square().sum(1).sqrt();
+      const pairs = x
+        .sub(x.indexSelect(0, T.randperm(v)))
+        .square()
+        .sum(1)
+        .sqrt();
       const sizes = labels.bincount(k).toInt32Array();
       const stats: ClusterStats = {
         sizes: { min: Math.min(...sizes), max: Math.max(...sizes), mean: v / k, empty: sizes.filter((s) => s === 0).length },
@@ -115,11 +119,16 @@ export async function saveClusters(path: string, c: Clusters): Promise<void> {
 
 export async function loadClusters(path: string): Promise<Clusters> {
   const { tensors, meta } = await loadCheckpoint(path);
-  if (meta.kind !== 'clusters') throw new Error(`${path}: not a clusters file (kind '${String(meta.kind)}'); make one with \`ctfgen cluster\``);
+  if (meta.kind !== 'clusters')
+    throw new Error(`${path}: not a clusters file (kind '${String(meta.kind)}'); make one with \`ctfgen cluster\``);
   const idx = tensors.get('idx_to_cluster');
   const cen = tensors.get('centroids');
   if (!idx || !cen) throw new Error(`${path}: clusters file lacks idx_to_cluster or centroids`);
   const copy = (r: RawTensor) => r.data.slice().buffer;
   const { kind: _k, ...rest } = meta;
-  return { ...(rest as Omit<Clusters, 'idxToCluster' | 'centroids'>), idxToCluster: new Int32Array(copy(idx)), centroids: new Float32Array(copy(cen)) };
+  return {
+    ...(rest as Omit<Clusters, 'idxToCluster' | 'centroids'>),
+    idxToCluster: new Int32Array(copy(idx)),
+    centroids: new Float32Array(copy(cen)),
+  };
 }

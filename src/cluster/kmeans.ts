@@ -27,7 +27,12 @@ export interface KMeansOptions {
 
 /** Squared distances [N, K] between rows of x [N, D] and c [K, D]. */
 function sqDistances(x: T.Tensor, c: T.Tensor): T.Tensor {
-  return x.square().sum(1, true).sub(x.matmul(c.transpose(0, 1)).mul(2)).add(c.square().sum(1).unsqueeze(0)).clamp(0);
+  return x
+    .square()
+    .sum(1, true)
+    .sub(x.matmul(c.transpose(0, 1)).mul(2))
+    .add(c.square().sum(1).unsqueeze(0))
+    .clamp(0);
 }
 
 function kmeansPlusPlus(x: T.Tensor, k: number): T.Tensor {
@@ -57,7 +62,9 @@ function kmeansPlusPlus(x: T.Tensor, k: number): T.Tensor {
 function updateCentroids(x: T.Tensor, assign: T.Tensor, old: T.Tensor): T.Tensor {
   const k = old.size(0);
   const sums = T.zeros([k, x.size(1)]).indexAdd(0, assign, x);
-  const counts = T.zeros([k]).indexAdd(0, assign, T.ones([x.size(0)])).unsqueeze(1);
+  const counts = T.zeros([k])
+    .indexAdd(0, assign, T.ones([x.size(0)]))
+    .unsqueeze(1);
   return T.where(counts.gt(0), sums.div(counts.clamp(1)), old);
 }
 
@@ -92,7 +99,10 @@ function balancedAssign(dist: T.Tensor, reach = 16): Int32Array {
   }
   const left = Array.from(out.keys()).filter((p) => out[p] === -1);
   if (left.length) {
-    const rows = dist.indexSelect(0, T.fromArray(Int32Array.from(left), [left.length], 'int64')).sort(1).indices.toInt32Array();
+    const rows = dist
+      .indexSelect(0, T.fromArray(Int32Array.from(left), [left.length], 'int64'))
+      .sort(1)
+      .indices.toInt32Array();
     left.forEach((p, i) => {
       for (let j = 0; j < k && !take(p, rows[i * k + j]!); j++);
     });

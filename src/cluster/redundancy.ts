@@ -71,12 +71,15 @@ export function redundancyExperiment(
     for (let from = 0; from < n; from += bs) {
       const m = Math.min(bs, n - from);
       T.tidy(() => {
-        const decoded = variants.map((v) => model.decodeCodes(T.fromArray(v.subarray(from * h * w, (from + m) * h * w), [m, h, w], 'int64')).clamp(-1, 1));
+        const decoded = variants.map((v) =>
+          model.decodeCodes(T.fromArray(v.subarray(from * h * w, (from + m) * h * w), [m, h, w], 'int64')).clamp(-1, 1),
+        );
         const ref = decoded[0]!;
         imgShape = ref.shape.slice(1) as [number, number, number];
         pixels += ref.numel;
         SWAPS.forEach((_, s) => (se[s]! += decoded[s + 1]!.sub(ref).square().sum().item()));
-        for (let i = from; i < Math.min(from + m, g); i++) for (const d of decoded) gridParts[i]!.push(d.select(0, i - from).toFloat32Array());
+        for (let i = from; i < Math.min(from + m, g); i++)
+          for (const d of decoded) gridParts[i]!.push(d.select(0, i - from).toFloat32Array());
       });
     }
   });
@@ -91,7 +94,12 @@ export function redundancyExperiment(
 }
 
 /** Images of the members of sampled clusters: each code decoded as a flat token map (all tokens = that code). */
-export function clusterPicture(model: VQModel, idxToCluster: Int32Array, k: number, opts: { rows?: number; cols?: number; grid?: number; seed?: number } = {}) {
+export function clusterPicture(
+  model: VQModel,
+  idxToCluster: Int32Array,
+  k: number,
+  opts: { rows?: number; cols?: number; grid?: number; seed?: number } = {},
+) {
   const rows = Math.min(opts.rows ?? 8, k);
   const cols = opts.cols ?? 10;
   const gsz = opts.grid ?? 2;
@@ -108,7 +116,11 @@ export function clusterPicture(model: VQModel, idxToCluster: Int32Array, k: numb
   }
   const images = T.noGrad(() =>
     T.tidy(() => {
-      const maps = T.fromArray(Float64Array.from(codes, (c) => Math.max(c, 0)), [codes.length], 'int64')
+      const maps = T.fromArray(
+        Float64Array.from(codes, (c) => Math.max(c, 0)),
+        [codes.length],
+        'int64',
+      )
         .reshape(codes.length, 1, 1)
         .expand(codes.length, gsz, gsz)
         .contiguous();

@@ -94,10 +94,12 @@ export async function saveTokenCache(path: string, c: TokenCache): Promise<void>
 
 export async function loadTokenCache(path: string): Promise<TokenCache> {
   const { tensors, meta } = await loadCheckpoint(path);
-  if (meta.kind !== 'token-cache') throw new Error(`${path}: not a token cache (kind '${String(meta.kind)}'); make one with \`ctfgen tokenizer encode\``);
+  if (meta.kind !== 'token-cache')
+    throw new Error(`${path}: not a token cache (kind '${String(meta.kind)}'); make one with \`ctfgen tokenizer encode\``);
   const codes = tensors.get('codes');
   const labels = tensors.get('labels');
-  if (!codes || !labels || codes.dtype !== 'int32' || labels.dtype !== 'int32') throw new Error(`${path}: token cache lacks int32 codes/labels`);
+  if (!codes || !labels || codes.dtype !== 'int32' || labels.dtype !== 'int32')
+    throw new Error(`${path}: token cache lacks int32 codes/labels`);
   const { kind: _k, ...rest } = meta;
   return {
     ...(rest as Omit<TokenCache, 'codes' | 'labels'>),
@@ -107,7 +109,11 @@ export async function loadTokenCache(path: string): Promise<TokenCache> {
 }
 
 /** Gathers rows: tokens [B, L] of the chosen samples/variants, and their labels [B]. */
-export function tokenBatch(c: TokenCache, indices: ArrayLike<number>, variant: ArrayLike<number>): { tokens: Int32Array; labels: Int32Array } {
+export function tokenBatch(
+  c: TokenCache,
+  indices: ArrayLike<number>,
+  variant: ArrayLike<number>,
+): { tokens: Int32Array; labels: Int32Array } {
   const L = tokensPerImage(c);
   const B = indices.length;
   const tokens = new Int32Array(B * L);

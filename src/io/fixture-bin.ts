@@ -10,7 +10,8 @@ export interface BinArray {
 export function readBinArray(path: string, spec: { dtype: string; shape: number[] }): BinArray {
   const buf = readFileSync(path);
   const n = spec.shape.reduce((a, b) => a * b, 1);
-  if (buf.byteLength !== n * 4) throw new Error(`${path}: ${buf.byteLength} bytes, manifest says ${spec.dtype}[${spec.shape}] (${n * 4} bytes)`);
+  if (buf.byteLength !== n * 4)
+    throw new Error(`${path}: ${buf.byteLength} bytes, manifest says ${spec.dtype}[${spec.shape}] (${n * 4} bytes)`);
   const bytes = new Uint8Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
   if (spec.dtype === 'float32') return { shape: spec.shape, data: new Float32Array(bytes.buffer) };
   if (spec.dtype === 'int32') return { shape: spec.shape, data: new Int32Array(bytes.buffer) };

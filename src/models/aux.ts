@@ -21,7 +21,13 @@ export function maskToClusters(logits: Tensor, idxToCluster: Tensor, coarse: Ten
 }
 
 /** Cross-entropy of stage 2 on true fine tokens [B, N] given true coarse labels; optionally masked. */
-export function auxLoss(model: GPT, classes: Tensor, coarse: Tensor, fine: Tensor, idxToCluster?: Tensor): { loss: Tensor; logits: Tensor } {
+export function auxLoss(
+  model: GPT,
+  classes: Tensor,
+  coarse: Tensor,
+  fine: Tensor,
+  idxToCluster?: Tensor,
+): { loss: Tensor; logits: Tensor } {
   let logits = auxLogits(model, classes, coarse);
   if (idxToCluster) logits = maskToClusters(logits, idxToCluster, coarse);
   const V = logits.size(-1);

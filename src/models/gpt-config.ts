@@ -55,7 +55,8 @@ export function resolveGPTConfig(c: GPTConfig): Required<GPTConfig> {
     classDropout: 0.1,
     ...Object.fromEntries(Object.entries(c).filter(([, v]) => v !== undefined && v !== null)),
   } as Required<GPTConfig>;
-  if (r.attention !== 'causal' && r.attention !== 'full') throw new Error(`GPT config: attention must be 'causal' or 'full', got '${r.attention}'`);
+  if (r.attention !== 'causal' && r.attention !== 'full')
+    throw new Error(`GPT config: attention must be 'causal' or 'full', got '${r.attention}'`);
   if (r.dim % r.nHead !== 0) throw new Error(`GPT config: dim ${r.dim} is not divisible by nHead ${r.nHead}`);
   if ((r.dim / r.nHead) % 4 !== 0) throw new Error(`GPT config: head dim ${r.dim / r.nHead} must be a multiple of 4 for 2-D RoPE`);
   if (r.nHead % r.nKvHead !== 0) throw new Error(`GPT config: nHead ${r.nHead} is not a multiple of nKvHead ${r.nKvHead}`);

@@ -76,7 +76,11 @@ export class TransformerBlock extends Module {
 /** LlamaGen's LabelEmbedder: a table of numClasses + 1 rows; the last row is the null class. */
 class ClassEmbedder extends Module {
   readonly embeddingTable: Embedding;
-  constructor(readonly numClasses: number, dim: number, readonly dropProb: number) {
+  constructor(
+    readonly numClasses: number,
+    dim: number,
+    readonly dropProb: number,
+  ) {
     super();
     this.embeddingTable = this.child('embedding_table', new Embedding(numClasses + 1, dim));
   }

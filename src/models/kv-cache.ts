@@ -8,7 +8,13 @@ export class KVCache {
   /** Positions filled so far. */
   length = 0;
 
-  constructor(readonly layers: number, readonly batch: number, readonly kvHeads: number, readonly maxLen: number, readonly headDim: number) {
+  constructor(
+    readonly layers: number,
+    readonly batch: number,
+    readonly kvHeads: number,
+    readonly maxLen: number,
+    readonly headDim: number,
+  ) {
     this.keys = Array.from({ length: layers }, () => keep(zeros([batch, kvHeads, maxLen, headDim])));
     this.values = Array.from({ length: layers }, () => keep(zeros([batch, kvHeads, maxLen, headDim])));
   }

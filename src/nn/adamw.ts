@@ -70,7 +70,8 @@ export class AdamW {
     for (const [name, t] of this.stateTensors()) {
       const src = tensors.get(name);
       if (!src) throw new Error(`AdamW.loadState: checkpoint lacks optimizer tensor ${name}`);
-      if (src.shape.join(',') !== t.shape.join(',')) throw new Error(`AdamW.loadState: ${name} has shape [${src.shape}] but the parameter needs [${t.shape}]`);
+      if (src.shape.join(',') !== t.shape.join(','))
+        throw new Error(`AdamW.loadState: ${name} has shape [${src.shape}] but the parameter needs [${t.shape}]`);
       t.copy_(src);
     }
     this.stepCount = stepCount;

@@ -6,7 +6,11 @@ import { Module } from './module.js';
 export class Linear extends Module {
   readonly weight: Tensor;
   readonly bias: Tensor | null;
-  constructor(readonly inFeatures: number, readonly outFeatures: number, opts: { bias?: boolean; std?: number } = {}) {
+  constructor(
+    readonly inFeatures: number,
+    readonly outFeatures: number,
+    opts: { bias?: boolean; std?: number } = {},
+  ) {
     super();
     this.weight = this.param('weight', zeros([outFeatures, inFeatures]).normal_(0, opts.std ?? 0.02));
     this.bias = opts.bias ? this.param('bias', zeros([outFeatures])) : null;
@@ -18,7 +22,11 @@ export class Linear extends Module {
 
 export class Embedding extends Module {
   readonly weight: Tensor;
-  constructor(readonly count: number, readonly dim: number, opts: { std?: number } = {}) {
+  constructor(
+    readonly count: number,
+    readonly dim: number,
+    opts: { std?: number } = {},
+  ) {
     super();
     this.weight = this.param('weight', zeros([count, dim]).normal_(0, opts.std ?? 0.02));
   }
@@ -50,7 +58,11 @@ export class Conv2d extends Module {
 export class GroupNorm extends Module {
   readonly weight: Tensor;
   readonly bias: Tensor;
-  constructor(readonly groups: number, channels: number, readonly eps = 1e-6) {
+  constructor(
+    readonly groups: number,
+    channels: number,
+    readonly eps = 1e-6,
+  ) {
     super();
     this.weight = this.param('weight', ones([channels]));
     this.bias = this.param('bias', zeros([channels]));
@@ -62,7 +74,10 @@ export class GroupNorm extends Module {
 
 export class RMSNorm extends Module {
   readonly weight: Tensor;
-  constructor(dim: number, readonly eps = 1e-5) {
+  constructor(
+    dim: number,
+    readonly eps = 1e-5,
+  ) {
     super();
     this.weight = this.param('weight', ones([dim]));
   }

@@ -20,7 +20,11 @@ export function sampleImages(run: LoadedRun, classes: ArrayLike<number>, o: TwoS
   for (let from = 0; from < classes.length; from += bs) {
     const n = Math.min(bs, classes.length - from);
     T.tidy(() => {
-      const cls = T.fromArray(Float64Array.from({ length: n }, (_, i) => classes[from + i]!), [n], 'int64');
+      const cls = T.fromArray(
+        Float64Array.from({ length: n }, (_, i) => classes[from + i]!),
+        [n],
+        'int64',
+      );
       const r = sampleTokens(run.models, cls, o);
       seconds.stage1 += r.seconds.stage1;
       seconds.stage2 += r.seconds.stage2;

@@ -20,7 +20,10 @@ export interface LoadedRun {
 }
 
 export async function loadStage(run: RunDir, stage: Stage): Promise<GPT> {
-  if (!run.has(stage)) throw new Error(`${run.root} has no ${stage} stage (${run.checkpoint(stage)} missing); train it with \`ctfgen train ${stage} --run ${run.root}\``);
+  if (!run.has(stage))
+    throw new Error(
+      `${run.root} has no ${stage} stage (${run.checkpoint(stage)} missing); train it with \`ctfgen train ${stage} --run ${run.root}\``,
+    );
   const ck = await loadCheckpoint(run.checkpoint(stage));
   const model = new GPT(ck.meta.modelConfig as GPTConfig);
   const weights = T.tensorsFromRaw(ck.tensors);
@@ -49,7 +52,9 @@ export async function loadRun(dir: string, kind?: SystemKind): Promise<LoadedRun
       if (!info.clusters) throw new Error(`${run.root}/run.json names no cluster file; a CTF run needs one`);
       const clusters = await loadClusters(info.clusters);
       if (clusters.tokenizerId && clusters.tokenizerId !== tokenizer.id)
-        throw new Error(`${info.clusters} was made from another codebook (${clusters.tokenizerId}) than ${info.tokenizer} (${tokenizer.id})`);
+        throw new Error(
+          `${info.clusters} was made from another codebook (${clusters.tokenizerId}) than ${info.tokenizer} (${tokenizer.id})`,
+        );
       const stage1 = await loadStage(run, 'ar');
       owned.push(stage1);
       const stage2 = await loadStage(run, 'aux');

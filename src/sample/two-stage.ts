@@ -32,7 +32,12 @@ export const DEFAULT_SAMPLING: Required<Pick<TwoStageOptions, 'stage1' | 'stage2
 };
 
 /** Fine tokens [B, L] from coarse labels [B, L] with the auxiliary model (no grad). */
-export function stage2Tokens(models: Required<TokenModels>, classes: T.Tensor, coarse: T.Tensor, o: TwoStageOptions['stage2'] = {}): T.Tensor {
+export function stage2Tokens(
+  models: Required<TokenModels>,
+  classes: T.Tensor,
+  coarse: T.Tensor,
+  o: TwoStageOptions['stage2'] = {},
+): T.Tensor {
   validateSampling(o);
   const cfg = o.cfgScale ?? 1;
   const model = models.stage2;

@@ -35,16 +35,64 @@ export interface StudyRun {
 
 export const RUNS: StudyRun[] = [
   { name: 'baseline', dir: join(ROOT, 'baseline'), system: 'baseline', budget: 'main', label: 'baseline (fine-token GPT)' },
-  { name: `ctf-k${MAIN_K}`, dir: join(ROOT, `ctf-k${MAIN_K}`), system: 'ctf', clusters: clusters('kmeans', MAIN_K), budget: 'main', label: `CTF, K = ${MAIN_K} (k-means)` },
-  { name: 'ctf-k32', dir: join(ROOT, 'ctf-k32'), system: 'ctf', clusters: clusters('kmeans', 32), budget: 'ablation', label: 'CTF, K = 32 (k-means)' },
-  { name: 'ctf-k512', dir: join(ROOT, 'ctf-k512'), system: 'ctf', clusters: clusters('kmeans', 512), budget: 'ablation', label: 'CTF, K = 512 (k-means)' },
-  { name: `ctf-random-k${MAIN_K}`, dir: join(ROOT, `ctf-random-k${MAIN_K}`), system: 'ctf', clusters: clusters('random', MAIN_K), budget: 'ablation', label: `CTF, K = ${MAIN_K} (random clusters)` },
-  { name: `ctf-k${MAIN_K}-short`, dir: join(ROOT, `ctf-k${MAIN_K}-short`), system: 'ctf', clusters: clusters('kmeans', MAIN_K), budget: 'ablation', label: `CTF, K = ${MAIN_K} (k-means)` },
+  {
+    name: `ctf-k${MAIN_K}`,
+    dir: join(ROOT, `ctf-k${MAIN_K}`),
+    system: 'ctf',
+    clusters: clusters('kmeans', MAIN_K),
+    budget: 'main',
+    label: `CTF, K = ${MAIN_K} (k-means)`,
+  },
+  {
+    name: 'ctf-k32',
+    dir: join(ROOT, 'ctf-k32'),
+    system: 'ctf',
+    clusters: clusters('kmeans', 32),
+    budget: 'ablation',
+    label: 'CTF, K = 32 (k-means)',
+  },
+  {
+    name: 'ctf-k512',
+    dir: join(ROOT, 'ctf-k512'),
+    system: 'ctf',
+    clusters: clusters('kmeans', 512),
+    budget: 'ablation',
+    label: 'CTF, K = 512 (k-means)',
+  },
+  {
+    name: `ctf-random-k${MAIN_K}`,
+    dir: join(ROOT, `ctf-random-k${MAIN_K}`),
+    system: 'ctf',
+    clusters: clusters('random', MAIN_K),
+    budget: 'ablation',
+    label: `CTF, K = ${MAIN_K} (random clusters)`,
+  },
+  {
+    name: `ctf-k${MAIN_K}-short`,
+    dir: join(ROOT, `ctf-k${MAIN_K}-short`),
+    system: 'ctf',
+    clusters: clusters('kmeans', MAIN_K),
+    budget: 'ablation',
+    label: `CTF, K = ${MAIN_K} (k-means)`,
+  },
 ];
 
 function trainSteps(r: StudyRun): StudyStep[] {
-  const common = ['--run', r.dir, '--tokenizer', tok, '--train-cache', trainCache, '--val-cache', testCache, ...BUDGET.model, ...BUDGET[r.budget], '--resume'];
-  if (r.system === 'baseline') return [{ name: `train ${r.name}`, args: ['train', 'baseline', ...common], outputs: [join(r.dir, 'baseline-curve.png')] }];
+  const common = [
+    '--run',
+    r.dir,
+    '--tokenizer',
+    tok,
+    '--train-cache',
+    trainCache,
+    '--val-cache',
+    testCache,
+    ...BUDGET.model,
+    ...BUDGET[r.budget],
+    '--resume',
+  ];
+  if (r.system === 'baseline')
+    return [{ name: `train ${r.name}`, args: ['train', 'baseline', ...common], outputs: [join(r.dir, 'baseline-curve.png')] }];
   return (['ar', 'aux'] as const).map((stage) => ({
     name: `train ${r.name} ${stage}`,
     args: ['train', stage, ...common, '--clusters', r.clusters!],
@@ -57,7 +105,12 @@ export const evalPath = (r: StudyRun, tag = 'cfg2') => join(r.dir, `eval-${tag}.
 function evalSteps(r: StudyRun, sweep: boolean): StudyStep[] {
   const base = ['eval', '--run', r.dir, '--n', EVAL_N, '--classifier', CLASSIFIER];
   const steps: StudyStep[] = [{ name: `eval ${r.name}`, args: [...base, '--out', evalPath(r)], outputs: [evalPath(r)] }];
-  if (sweep) steps.push({ name: `cfg sweep ${r.name}`, args: [...base, '--sweep', 'cfg=1,1.5,2,3,4', '--out', evalPath(r, 'sweep')], outputs: [evalPath(r, 'sweep')] });
+  if (sweep)
+    steps.push({
+      name: `cfg sweep ${r.name}`,
+      args: [...base, '--sweep', 'cfg=1,1.5,2,3,4', '--out', evalPath(r, 'sweep')],
+      outputs: [evalPath(r, 'sweep')],
+    });
   return steps;
 }
 
@@ -65,21 +118,106 @@ export function studySteps(tokenizerSteps = 1100): StudyStep[] {
   const main = RUNS.filter((r) => r.budget === 'main');
   const ablations = RUNS.filter((r) => r.budget === 'ablation');
   return [
-    { name: 'tokenizer', args: ['tokenizer', 'train', '--preset', 'fashion-mnist', '--steps', String(tokenizerSteps), '--out', tok, '--resume'], outputs: [`${tok}.recon-${String(tokenizerSteps).padStart(6, '0')}.png`] },
-    { name: 'tokenizer eval', args: ['tokenizer', 'eval', '--tokenizer', tok, '--data', 'fashion-mnist:test', '--grid', join(FIG, 'tokenizer-recon.png')], outputs: [join(FIG, 'tokenizer-recon.png')] },
-    { name: 'encode train', args: ['tokenizer', 'encode', '--tokenizer', tok, '--data', 'fashion-mnist:train', '--out', trainCache], outputs: [trainCache] },
-    { name: 'encode test', args: ['tokenizer', 'encode', '--tokenizer', tok, '--data', 'fashion-mnist:test', '--no-flip', '--out', testCache], outputs: [testCache] },
-    ...[32, MAIN_K, 512].map((k) => ({ name: `cluster k${k}`, args: ['cluster', '--tokenizer', tok, '--clusters', String(k), '--out', clusters('kmeans', k)], outputs: [clusters('kmeans', k)] })),
-    { name: `cluster random k${MAIN_K}`, args: ['cluster', '--tokenizer', tok, '--clusters', String(MAIN_K), '--method', 'random', '--out', clusters('random', MAIN_K)], outputs: [clusters('random', MAIN_K)] },
-    { name: 'redundancy', args: ['analyze', 'redundancy', '--tokenizer', tok, '--data', 'fashion-mnist:test', '--n', '500', '--clusters', `32,${MAIN_K},512`, '--out-dir', FIG], outputs: [join(FIG, 'redundancy.json')] },
-    { name: 'redundancy random', args: ['analyze', 'redundancy', '--tokenizer', tok, '--data', 'fashion-mnist:test', '--n', '500', '--clusters', String(MAIN_K), '--method', 'random', '--out-dir', join(FIG, 'random')], outputs: [join(FIG, 'random', 'redundancy.json')] },
-    { name: 'cluster picture', args: ['analyze', 'clusters', '--tokenizer', tok, '--clusters', clusters('kmeans', MAIN_K), '--out', join(FIG, `clusters-k${MAIN_K}.png`)], outputs: [join(FIG, `clusters-k${MAIN_K}.png`)] },
+    {
+      name: 'tokenizer',
+      args: ['tokenizer', 'train', '--preset', 'fashion-mnist', '--steps', String(tokenizerSteps), '--out', tok, '--resume'],
+      outputs: [`${tok}.recon-${String(tokenizerSteps).padStart(6, '0')}.png`],
+    },
+    {
+      name: 'tokenizer eval',
+      args: ['tokenizer', 'eval', '--tokenizer', tok, '--data', 'fashion-mnist:test', '--grid', join(FIG, 'tokenizer-recon.png')],
+      outputs: [join(FIG, 'tokenizer-recon.png')],
+    },
+    {
+      name: 'encode train',
+      args: ['tokenizer', 'encode', '--tokenizer', tok, '--data', 'fashion-mnist:train', '--out', trainCache],
+      outputs: [trainCache],
+    },
+    {
+      name: 'encode test',
+      args: ['tokenizer', 'encode', '--tokenizer', tok, '--data', 'fashion-mnist:test', '--no-flip', '--out', testCache],
+      outputs: [testCache],
+    },
+    ...[32, MAIN_K, 512].map((k) => ({
+      name: `cluster k${k}`,
+      args: ['cluster', '--tokenizer', tok, '--clusters', String(k), '--out', clusters('kmeans', k)],
+      outputs: [clusters('kmeans', k)],
+    })),
+    {
+      name: `cluster random k${MAIN_K}`,
+      args: ['cluster', '--tokenizer', tok, '--clusters', String(MAIN_K), '--method', 'random', '--out', clusters('random', MAIN_K)],
+      outputs: [clusters('random', MAIN_K)],
+    },
+    {
+      name: 'redundancy',
+      args: [
+        'analyze',
+        'redundancy',
+        '--tokenizer',
+        tok,
+        '--data',
+        'fashion-mnist:test',
+        '--n',
+        '500',
+        '--clusters',
+        `32,${MAIN_K},512`,
+        '--out-dir',
+        FIG,
+      ],
+      outputs: [join(FIG, 'redundancy.json')],
+    },
+    {
+      name: 'redundancy random',
+      args: [
+        'analyze',
+        'redundancy',
+        '--tokenizer',
+        tok,
+        '--data',
+        'fashion-mnist:test',
+        '--n',
+        '500',
+        '--clusters',
+        String(MAIN_K),
+        '--method',
+        'random',
+        '--out-dir',
+        join(FIG, 'random'),
+      ],
+      outputs: [join(FIG, 'random', 'redundancy.json')],
+    },
+    {
+      name: 'cluster picture',
+      args: [
+        'analyze',
+        'clusters',
+        '--tokenizer',
+        tok,
+        '--clusters',
+        clusters('kmeans', MAIN_K),
+        '--out',
+        join(FIG, `clusters-k${MAIN_K}.png`),
+      ],
+      outputs: [join(FIG, `clusters-k${MAIN_K}.png`)],
+    },
     { name: 'classifier', args: ['eval', 'classifier', 'train', '--data', 'fashion-mnist', '--out', CLASSIFIER], outputs: [CLASSIFIER] },
     ...main.flatMap(trainSteps),
     ...main.flatMap((r) => evalSteps(r, true)),
-    ...main.map((r) => ({ name: `samples ${r.name}`, args: ['sample', '--run', r.dir, '--class', 'all', '--n', '10', '--out', join(FIG, `samples-${r.name}.png`)], outputs: [join(FIG, `samples-${r.name}.png`)] })),
-    { name: 'export ctf', args: ['export', '--run', join(ROOT, `ctf-k${MAIN_K}`), '--out', 'models/fashion-mnist/ctf'], outputs: ['models/fashion-mnist/ctf/aux.safetensors'] },
-    { name: 'export baseline', args: ['export', '--run', join(ROOT, 'baseline'), '--out', 'models/fashion-mnist/baseline'], outputs: ['models/fashion-mnist/baseline/baseline.safetensors'] },
+    ...main.map((r) => ({
+      name: `samples ${r.name}`,
+      args: ['sample', '--run', r.dir, '--class', 'all', '--n', '10', '--out', join(FIG, `samples-${r.name}.png`)],
+      outputs: [join(FIG, `samples-${r.name}.png`)],
+    })),
+    {
+      name: 'export ctf',
+      args: ['export', '--run', join(ROOT, `ctf-k${MAIN_K}`), '--out', 'models/fashion-mnist/ctf'],
+      outputs: ['models/fashion-mnist/ctf/aux.safetensors'],
+    },
+    {
+      name: 'export baseline',
+      args: ['export', '--run', join(ROOT, 'baseline'), '--out', 'models/fashion-mnist/baseline'],
+      outputs: ['models/fashion-mnist/baseline/baseline.safetensors'],
+    },
     ...ablations.flatMap(trainSteps),
     ...ablations.flatMap((r) => evalSteps(r, false)),
   ];

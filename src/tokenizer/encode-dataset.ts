@@ -5,7 +5,11 @@ import { progress } from '../cli/progress.js';
 import * as T from '../torch/index.js';
 import type { Tokenizer } from './tokenizer-file.js';
 
-export function encodeDataset(tok: Tokenizer, spec: string, opts: { flip?: boolean; batchSize?: number; quiet?: boolean } = {}): TokenCache {
+export function encodeDataset(
+  tok: Tokenizer,
+  spec: string,
+  opts: { flip?: boolean; batchSize?: number; quiet?: boolean } = {},
+): TokenCache {
   const ds = openDataset(spec);
   const f = tok.model.downsampleFactor;
   const size = tok.transform.pad ?? tok.transform.resize ?? { height: ds.height, width: ds.width };

@@ -28,7 +28,8 @@ export async function readTokenizerMeta(path: string): Promise<TokenizerMeta> {
   if ((await detectCheckpointFormat(path)) !== 'safetensors')
     return { kind: 'vq-tokenizer', config: VQ_16, transform: { resize: { height: 256, width: 256 }, channels: 3 } };
   const { meta } = await loadCheckpoint(path);
-  if (meta.kind !== 'vq-tokenizer') throw new Error(`${path}: not a tokenizer checkpoint (kind '${String(meta.kind)}'); train one with \`ctfgen tokenizer train\``);
+  if (meta.kind !== 'vq-tokenizer')
+    throw new Error(`${path}: not a tokenizer checkpoint (kind '${String(meta.kind)}'); train one with \`ctfgen tokenizer train\``);
   return meta as unknown as TokenizerMeta;
 }
 

@@ -38,7 +38,14 @@ export interface TokenizerTrainOptions {
 function stepBatch(ds: U8ImageDataset, p: TokenizerPreset, batchSize: number, step: number, seed: number) {
   const perEpoch = Math.floor(ds.length / batchSize);
   const epoch = Math.floor(step / perEpoch);
-  const it = batches(ds, { batchSize, seed, epoch, startBatch: step % perEpoch, dropLast: true, transform: { ...p.transform, hflip: 0.5 } });
+  const it = batches(ds, {
+    batchSize,
+    seed,
+    epoch,
+    startBatch: step % perEpoch,
+    dropLast: true,
+    transform: { ...p.transform, hflip: 0.5 },
+  });
   return it.next().value!;
 }
 
@@ -60,7 +67,13 @@ export async function trainTokenizer(o: TokenizerTrainOptions): Promise<LoopResu
   const valN = Math.min(test.length, o.valImages ?? 512);
   const valBatch = batches(test, { batchSize: valN, shuffle: false, transform: p.transform }).next().value!;
   const valImages = T.keep(T.fromArray(valBatch.images, [valN, valBatch.c, valBatch.h, valBatch.w]));
-  const meta: TokenizerMeta & Record<string, unknown> = { kind: 'vq-tokenizer', config, transform: p.transform, dataset: o.data ?? p.data, preset: o.preset };
+  const meta: TokenizerMeta & Record<string, unknown> = {
+    kind: 'vq-tokenizer',
+    config,
+    transform: p.transform,
+    dataset: o.data ?? p.data,
+    preset: o.preset,
+  };
   let val: ReconstructionStats = { mse: NaN, psnr: NaN, usage: NaN, perplexity: NaN, n: 0 };
   try {
     const result = await runLoop({

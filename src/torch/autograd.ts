@@ -16,4 +16,8 @@ export const isGradEnabled = (): boolean => N.isGradEnabled();
 /** Drops the accumulated gradients (set to none, as PyTorch's zero_grad(set_to_none=True)). */
 export const zeroGrad = (params: Tensor[]): void => N.zeroGrad(params.map((p) => p.handle));
 /** Scales gradients to a global l2 norm of at most maxNorm; returns the norm before clipping. */
-export const clipGradNorm = (params: Tensor[], maxNorm: number): number => N.clipGradNorm(params.map((p) => p.handle), maxNorm);
+export const clipGradNorm = (params: Tensor[], maxNorm: number): number =>
+  N.clipGradNorm(
+    params.map((p) => p.handle),
+    maxNorm,
+  );

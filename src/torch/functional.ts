@@ -6,8 +6,20 @@ const hOpt = (t: Tensor | null | undefined) => (t ? t.handle : null);
 const hNum = (x: TensorLike) => (typeof x === 'number' ? x : x.handle);
 const pair = (x: number | number[]): number[] => (typeof x === 'number' ? [x, x] : x);
 
-export const cat = (ts: Tensor[], dim = 0): Tensor => new Tensor(N.cat(ts.map((t) => t.handle), dim));
-export const stack = (ts: Tensor[], dim = 0): Tensor => new Tensor(N.stack(ts.map((t) => t.handle), dim));
+export const cat = (ts: Tensor[], dim = 0): Tensor =>
+  new Tensor(
+    N.cat(
+      ts.map((t) => t.handle),
+      dim,
+    ),
+  );
+export const stack = (ts: Tensor[], dim = 0): Tensor =>
+  new Tensor(
+    N.stack(
+      ts.map((t) => t.handle),
+      dim,
+    ),
+  );
 /** cond ? a : b elementwise (broadcasting; either branch may be a number). */
 export const where = (cond: Tensor, a: TensorLike, b: TensorLike): Tensor => new Tensor(N.where(cond.handle, hNum(a), hNum(b)));
 
@@ -67,7 +79,9 @@ export function sdpa(
   v: Tensor,
   opts: { mask?: Tensor | null; causal?: boolean; scale?: number; dropout?: number; train?: boolean } = {},
 ): Tensor {
-  return new Tensor(N.sdpa(q.handle, k.handle, v.handle, hOpt(opts.mask), opts.causal ?? false, opts.scale ?? null, opts.dropout ?? 0, opts.train ?? false));
+  return new Tensor(
+    N.sdpa(q.handle, k.handle, v.handle, hOpt(opts.mask), opts.causal ?? false, opts.scale ?? null, opts.dropout ?? 0, opts.train ?? false),
+  );
 }
 /** n draws per row of non-negative weights [B, V] → int64 [B, n]. */
 export const multinomial = (probs: Tensor, n: number, replacement = false): Tensor =>

@@ -157,7 +157,17 @@ export interface NativeBinding {
   detach(h: H): H;
   setGradEnabled(on: boolean): void;
   isGradEnabled(): boolean;
-  adamw(params: H[], expAvg: H[], expAvgSq: H[], lr: number, beta1: number, beta2: number, eps: number, weightDecay: number, step: number): void;
+  adamw(
+    params: H[],
+    expAvg: H[],
+    expAvgSq: H[],
+    lr: number,
+    beta1: number,
+    beta2: number,
+    eps: number,
+    weightDecay: number,
+    step: number,
+  ): void;
   clipGradNorm(params: H[], maxNorm: number): number;
   manualSeed(seed: number): void;
   getRngState(): Uint8Array;

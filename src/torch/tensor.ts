@@ -68,10 +68,14 @@ export class Tensor implements Disposable {
     return Array.from(this.data() as ArrayLike<number | bigint>, Number);
   }
   toFloat32Array(): Float32Array {
-    return this.dtype === 'float32' ? (N.toArray(this.handle) as Float32Array) : withTemp(N.to(this.handle, 'float32'), (t) => N.toArray(t) as Float32Array);
+    return this.dtype === 'float32'
+      ? (N.toArray(this.handle) as Float32Array)
+      : withTemp(N.to(this.handle, 'float32'), (t) => N.toArray(t) as Float32Array);
   }
   toInt32Array(): Int32Array {
-    return this.dtype === 'int32' ? (N.toArray(this.handle) as Int32Array) : withTemp(N.to(this.handle, 'int32'), (t) => N.toArray(t) as Int32Array);
+    return this.dtype === 'int32'
+      ? (N.toArray(this.handle) as Int32Array)
+      : withTemp(N.to(this.handle, 'int32'), (t) => N.toArray(t) as Int32Array);
   }
   /** Raw little-endian bytes in the tensor's own dtype. */
   toBytes(): Uint8Array {

@@ -60,7 +60,13 @@ const b64 = (u: Uint8Array) => Buffer.from(u).toString('base64');
 export async function saveTrainingCheckpoint(spec: LoopSpec, step: number): Promise<void> {
   const weights = T.tensorsToRaw(spec.model.stateDict());
   const optim = new Map<string, RawTensor>(T.tensorsToRaw(spec.optimizer.stateTensors()));
-  const meta = { ...spec.meta, step, optimizerStep: spec.optimizer.stepCount, rng: b64(T.getRngState()), trainerState: spec.state?.save() ?? null };
+  const meta = {
+    ...spec.meta,
+    step,
+    optimizerStep: spec.optimizer.stepCount,
+    rng: b64(T.getRngState()),
+    trainerState: spec.state?.save() ?? null,
+  };
   await saveCheckpoint(spec.checkpointPath, weights, meta, { optimizer: optim });
 }
 
@@ -146,7 +152,8 @@ export async function runLoop(spec: LoopSpec): Promise<LoopResult> {
       }
       bar?.update(done, { loss: sums.loss!, ...(sums.acc !== undefined ? { acc: sums.acc } : {}) });
       if ((spec.saveEvery && done % spec.saveEvery === 0) || isLast) await saveTrainingCheckpoint(spec, done);
-      if (spec.onReport && ((spec.validateEvery && done % spec.validateEvery === 0) || isLast)) await isolatedRng(async () => spec.onReport!(done));
+      if (spec.onReport && ((spec.validateEvery && done % spec.validateEvery === 0) || isLast))
+        await isolatedRng(async () => spec.onReport!(done));
     }
   } finally {
     bar?.stop();

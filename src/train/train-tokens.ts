@@ -54,7 +54,13 @@ export interface TokenTrainOptions {
 const FLIP_KEY = 0x544f4b46; // "TOKF"
 
 /** What stage s reads and predicts. */
-export function stageModelConfig(stage: Stage, size: ModelSize, cache: TokenCache, k: number | undefined, o: Pick<TokenTrainOptions, 'dropout' | 'auxAttention'>): GPTConfig {
+export function stageModelConfig(
+  stage: Stage,
+  size: ModelSize,
+  cache: TokenCache,
+  k: number | undefined,
+  o: Pick<TokenTrainOptions, 'dropout' | 'auxAttention'>,
+): GPTConfig {
   const L = tokensPerImage(cache);
   const common = {
     ...size,
@@ -72,7 +78,15 @@ export function stageModelConfig(stage: Stage, size: ModelSize, cache: TokenCach
 }
 
 /** Sample indices and flip variants of optimizer step `step` (a pure function of the step). */
-export function stepSamples(n: number, batchSize: number, step: number, micro: number, accum: number, seed: number, variants: number): { idx: Int32Array; variant: Uint8Array } {
+export function stepSamples(
+  n: number,
+  batchSize: number,
+  step: number,
+  micro: number,
+  accum: number,
+  seed: number,
+  variants: number,
+): { idx: Int32Array; variant: Uint8Array } {
   const idx = new Int32Array(batchSize);
   const variant = new Uint8Array(batchSize);
   const orders = new Map<number, Int32Array>();
@@ -120,9 +134,12 @@ export async function trainTokens(o: TokenTrainOptions): Promise<LoopResult & { 
   if (val && (val.codebookSize !== cache.codebookSize || val.tokenizerId !== cache.tokenizerId))
     throw new Error(`validation cache ${o.valCache} was made with another tokenizer than ${o.trainCache}`);
   const clusters = o.stage === 'baseline' ? null : o.clusters ? await loadClusters(o.clusters) : null;
-  if (o.stage !== 'baseline' && !clusters) throw new Error(`ctfgen train ${o.stage} needs --clusters <file> (make one with \`ctfgen cluster\`)`);
+  if (o.stage !== 'baseline' && !clusters)
+    throw new Error(`ctfgen train ${o.stage} needs --clusters <file> (make one with \`ctfgen cluster\`)`);
   if (clusters && clusters.idxToCluster.length !== cache.codebookSize)
-    throw new Error(`clusters ${o.clusters} label ${clusters.idxToCluster.length} codes but the token cache's codebook has ${cache.codebookSize}`);
+    throw new Error(
+      `clusters ${o.clusters} label ${clusters.idxToCluster.length} codes but the token cache's codebook has ${cache.codebookSize}`,
+    );
   run.writeInfo({
     tokenizer: o.tokenizer,
     clusters: o.clusters,

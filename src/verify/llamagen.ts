@@ -39,7 +39,13 @@ function mismatches(a: ArrayLike<number>, b: ArrayLike<number>): number {
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) n++;
   return n;
 }
-const tol = (name: string, error: number, tolerance: number): CheckResult => ({ name, error, tolerance, exact: false, ok: error <= tolerance });
+const tol = (name: string, error: number, tolerance: number): CheckResult => ({
+  name,
+  error,
+  tolerance,
+  exact: false,
+  ok: error <= tolerance,
+});
 const exact = (name: string, error: number): CheckResult => ({ name, error, tolerance: 0, exact: true, ok: error === 0 });
 
 export function readManifest(dir: string): Manifest {
@@ -92,7 +98,10 @@ export async function verifyVQ(dir: string, m: Manifest): Promise<CheckResult[]>
       tidy(() => {
         const codes = model.encode(fromArray(image.data, image.shape));
         const decoded = model.decodeCodes(fromArray(codesRef.data, codesRef.shape, 'int64'));
-        return [exact('vq_codes', mismatches(codes.toInt32Array(), codesRef.data)), tol('vq_decoded', maxAbsDiff(decoded.toFloat32Array(), decodedRef.data), LOGIT_TOLERANCE)];
+        return [
+          exact('vq_codes', mismatches(codes.toInt32Array(), codesRef.data)),
+          tol('vq_decoded', maxAbsDiff(decoded.toFloat32Array(), decodedRef.data), LOGIT_TOLERANCE),
+        ];
       }),
     );
   } finally {

@@ -65,7 +65,15 @@ test('config: LlamaGen sizes, FFN width and clear errors', () => {
 test('parameter names follow LlamaGen', () => {
   const model = randomGPT();
   const names = model.namedParameters().map(([n]) => n);
-  for (const k of ['cls_embedding.embedding_table.weight', 'tok_embeddings.weight', 'layers.1.attention.wqkv.weight', 'layers.0.feed_forward.w2.weight', 'layers.0.attention_norm.weight', 'norm.weight', 'output.weight'])
+  for (const k of [
+    'cls_embedding.embedding_table.weight',
+    'tok_embeddings.weight',
+    'layers.1.attention.wqkv.weight',
+    'layers.0.feed_forward.w2.weight',
+    'layers.0.attention_norm.weight',
+    'norm.weight',
+    'output.weight',
+  ])
     assert.ok(names.includes(k), k);
   assert.deepEqual(model.clsEmbedding.embeddingTable.weight.shape, [4, 32]);
   model.dispose();
@@ -75,6 +83,9 @@ test('reproduces LlamaGen reference outputs (fixture llamagen-ref-a)', async (t)
   const shared = sharedDir();
   if (!shared) return t.skip('shared/ fixtures not present');
   const results = await verifyLlamaGenFixture(join(shared, 'fixtures', 'llamagen-ref-a'));
-  assert.deepEqual(results.map((r) => r.name), ['gpt_logits', 'gpt_greedy_cfg', 'vq_codes', 'vq_decoded']);
+  assert.deepEqual(
+    results.map((r) => r.name),
+    ['gpt_logits', 'gpt_greedy_cfg', 'vq_codes', 'vq_decoded'],
+  );
   for (const r of results) assert.ok(r.ok, `${r.name}: error ${r.error} > ${r.tolerance}`);
 });

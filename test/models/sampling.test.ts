@@ -22,12 +22,24 @@ test('top-k 1 equals argmax; top-k and top-p keep the right tokens', () => {
   assert.deepEqual(kept, [-Infinity, 4, -Infinity, 3]);
   // probs of [3, 2, 1, 0]-logits ≈ [.64, .24, .09, .03]: top-p 0.7 keeps the first two
   const p = filterLogits(T.tensor([[3, 2, 1, 0]]), 0, 0.7).toArray();
-  assert.deepEqual(p.map((x) => Number.isFinite(x)), [true, true, false, false]);
+  assert.deepEqual(
+    p.map((x) => Number.isFinite(x)),
+    [true, true, false, false],
+  );
   for (let i = 0; i < 20; i++) {
     const s = sampleLogits(T.tensor([[0, 5, 0, 4.5]]), { topK: 2 }).item();
     assert.ok(s === 1 || s === 3);
   }
-  assert.deepEqual(combineCfg(T.tensor([[2, 0], [1, 1]]), 3).toArray(), [4, -2]);
+  assert.deepEqual(
+    combineCfg(
+      T.tensor([
+        [2, 0],
+        [1, 1],
+      ]),
+      3,
+    ).toArray(),
+    [4, -2],
+  );
 });
 
 test('CFG scale 1 equals the conditional model alone', () => {
@@ -56,7 +68,12 @@ test('restricted stage-2 output always lies in the sampled cluster; baseline pat
   T.manualSeed(2);
   const k = 4;
   const V = 20;
-  const idxToCluster = T.keep(T.tensor(Array.from({ length: V }, (_, i) => i % k), 'int64'));
+  const idxToCluster = T.keep(
+    T.tensor(
+      Array.from({ length: V }, (_, i) => i % k),
+      'int64',
+    ),
+  );
   const stage1 = model(k);
   const stage2 = model(V, k, 'full');
   const classes = T.tensor([0, 1, 2, 0], 'int64');

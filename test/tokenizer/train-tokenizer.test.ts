@@ -21,7 +21,10 @@ test('a few tokenizer steps on the fixture lower the loss, restart dead codes an
   const first = log[0]!.loss as number;
   const last = log[log.length - 1]!.loss as number;
   assert.ok(last < first * 0.7, `loss ${first} → ${last}`);
-  assert.ok(log.some((x) => typeof x.restarts === 'number' && x.restarts > 0), 'dead codes were restarted');
+  assert.ok(
+    log.some((x) => typeof x.restarts === 'number' && x.restarts > 0),
+    'dead codes were restarted',
+  );
   assert.ok(existsSync(`${out}.recon-000010.png`));
   // the checkpoint opens as a tokenizer with its transform and reconstructs like the trained model
   const tok = await openTokenizer(out);

@@ -47,8 +47,22 @@ function gradcheck(name: string, shapes: number[][], fn: Fn, opts: { positive?: 
 
 const cases: [string, number[][], Fn, { positive?: boolean; tol?: number }?][] = [
   ['add', [[2, 3], [3]], (a, b) => a.add(b!)],
-  ['sub', [[2, 3], [2, 1]], (a, b) => a.sub(b!)],
-  ['mul', [[2, 3], [2, 3]], (a, b) => a.mul(b!)],
+  [
+    'sub',
+    [
+      [2, 3],
+      [2, 1],
+    ],
+    (a, b) => a.sub(b!),
+  ],
+  [
+    'mul',
+    [
+      [2, 3],
+      [2, 3],
+    ],
+    (a, b) => a.mul(b!),
+  ],
   ['div', [[2, 3], [3]], (a, b) => a.div(b!), { positive: true }],
   ['pow', [[4], [4]], (a, b) => a.pow(b!), { positive: true }],
   ['pow scalar', [[4]], (a) => a.pow(3)],
@@ -84,14 +98,49 @@ const cases: [string, number[][], Fn, { positive?: boolean; tol?: number }?][] =
   ['cumsum', [[4]], (a) => a.cumsum(0)],
   ['topk values', [[5]], (a) => a.topk(2).values],
   ['sort values', [[5]], (a) => a.sort(0, true).values],
-  ['matmul', [[2, 3], [3, 2]], (a, b) => a.matmul(b!)],
-  ['batched matmul', [[2, 2, 3], [3, 2]], (a, b) => a.matmul(b!)],
-  ['bmm', [[2, 2, 3], [2, 3, 2]], (a, b) => a.bmm(b!)],
+  [
+    'matmul',
+    [
+      [2, 3],
+      [3, 2],
+    ],
+    (a, b) => a.matmul(b!),
+  ],
+  [
+    'batched matmul',
+    [
+      [2, 2, 3],
+      [3, 2],
+    ],
+    (a, b) => a.matmul(b!),
+  ],
+  [
+    'bmm',
+    [
+      [2, 2, 3],
+      [2, 3, 2],
+    ],
+    (a, b) => a.bmm(b!),
+  ],
   ['softmax', [[2, 4]], (a) => a.softmax(1)],
   ['logSoftmax', [[2, 4]], (a) => a.logSoftmax(-1)],
   ['crossEntropy', [[3, 4]], (a) => T.crossEntropy(a, T.tensor([0, 3, 1], 'int64'))],
   ['crossEntropy smoothing+ignore', [[3, 4]], (a) => T.crossEntropy(a, T.tensor([0, -100, 2], 'int64'), { labelSmoothing: 0.1 })],
-  ['embedding', [[4, 3]], (w) => T.embedding(w, T.tensor([[0, 2], [2, 3]], 'int64'))],
+  [
+    'embedding',
+    [[4, 3]],
+    (w) =>
+      T.embedding(
+        w,
+        T.tensor(
+          [
+            [0, 2],
+            [2, 3],
+          ],
+          'int64',
+        ),
+      ),
+  ],
   ['linear', [[2, 3], [4, 3], [4]], (x, w, b) => T.linear(x, w!, b!)],
   ['conv2d', [[1, 2, 4, 4], [3, 2, 3, 3], [3]], (x, w, b) => T.conv2d(x, w!, b!, { stride: 2, padding: 1 })],
   ['groupNorm', [[2, 4, 2, 2], [4], [4]], (x, w, b) => T.groupNorm(x, 2, w!, b!, 1e-6)],
@@ -103,15 +152,68 @@ const cases: [string, number[][], Fn, { positive?: boolean; tol?: number }?][] =
   ['maxPool2d', [[1, 1, 4, 4]], (x) => T.maxPool2d(x, 2)],
   ['adaptiveAvgPool2d', [[1, 2, 4, 4]], (x) => T.adaptiveAvgPool2d(x, 1)],
   ['pad', [[1, 2, 2]], (x) => T.pad(x, [1, 0, 0, 2], 0.5)],
-  ['sdpa causal', [[1, 2, 3, 4], [1, 2, 3, 4], [1, 2, 3, 4]], (q, k, v) => T.sdpa(q, k!, v!, { causal: true })],
-  ['sdpa float mask', [[1, 2, 4], [1, 3, 4], [1, 3, 4]], (q, k, v) => T.sdpa(q, k!, v!, { mask: T.tensor([[0, -1, 2], [1, 0, 0]], 'float64') })],
-  ['cdist', [[3, 2], [4, 2]], (a, b) => T.cdist(a, b!)],
+  [
+    'sdpa causal',
+    [
+      [1, 2, 3, 4],
+      [1, 2, 3, 4],
+      [1, 2, 3, 4],
+    ],
+    (q, k, v) => T.sdpa(q, k!, v!, { causal: true }),
+  ],
+  [
+    'sdpa float mask',
+    [
+      [1, 2, 4],
+      [1, 3, 4],
+      [1, 3, 4],
+    ],
+    (q, k, v) =>
+      T.sdpa(q, k!, v!, {
+        mask: T.tensor(
+          [
+            [0, -1, 2],
+            [1, 0, 0],
+          ],
+          'float64',
+        ),
+      }),
+  ],
+  [
+    'cdist',
+    [
+      [3, 2],
+      [4, 2],
+    ],
+    (a, b) => T.cdist(a, b!),
+  ],
   ['where', [[4], [4]], (a, b) => T.where(T.tensor([1, 0, 0, 1], 'bool'), a, b!)],
   ['maskedFill', [[4]], (a) => a.maskedFill(T.tensor([1, 0, 0, 1], 'bool'), 2)],
   ['reshape/permute/transpose', [[2, 3, 2]], (a) => a.permute(2, 0, 1).transpose(0, 2).reshape(3, 4)],
   ['slice/select/flip', [[3, 4]], (a) => a.slice(1, 1, 4, 2).select(0, 2).flip(0)],
-  ['indexSelect/gather', [[3, 4]], (a) => a.indexSelect(0, T.tensor([2, 0], 'int64')).gather(1, T.tensor([[1, 1], [3, 0]], 'int64'))],
-  ['cat/stack/split', [[2, 2], [1, 2]], (a, b) => T.stack(T.cat([a, b!], 0).split(1, 0), 2)],
+  [
+    'indexSelect/gather',
+    [[3, 4]],
+    (a) =>
+      a.indexSelect(0, T.tensor([2, 0], 'int64')).gather(
+        1,
+        T.tensor(
+          [
+            [1, 1],
+            [3, 0],
+          ],
+          'int64',
+        ),
+      ),
+  ],
+  [
+    'cat/stack/split',
+    [
+      [2, 2],
+      [1, 2],
+    ],
+    (a, b) => T.stack(T.cat([a, b!], 0).split(1, 0), 2),
+  ],
   ['expand/repeat/unsqueeze', [[2, 1]], (a) => a.expand(2, 3).unsqueeze(0).repeat(2, 1, 1)],
   ['scatter/indexAdd', [[3], [2]], (a, b) => a.scatter(0, T.tensor([1], 'int64'), 0).indexAdd(0, T.tensor([0, 0], 'int64'), b!)],
   ['tril', [[3, 3]], (a) => a.tril()],
@@ -127,7 +229,10 @@ test('gradients accumulate, zeroGrad clears, detach and noGrad stop recording', 
   T.zeroGrad([w]);
   assert.equal(w.grad, null);
   assert.equal(w.detach().requiresGrad, false);
-  assert.equal(T.noGrad(() => w.mul(2).requiresGrad), false);
+  assert.equal(
+    T.noGrad(() => w.mul(2).requiresGrad),
+    false,
+  );
   assert.equal(T.isGradEnabled(), true);
   assert.equal(w.mul(2).requiresGrad, true);
 });

@@ -38,7 +38,9 @@ test('seeded random draws repeat and have the right moments', () => {
   assert.ok(r.every((v) => v >= 3 && v < 6));
   const u = T.rand([500]).data() as Float32Array;
   assert.ok(u.every((v) => v >= 0 && v < 1));
-  const perm = T.randperm(10).toArray().sort((x, y) => x - y);
+  const perm = T.randperm(10)
+    .toArray()
+    .sort((x, y) => x - y);
   assert.deepEqual(perm, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
   const state = T.getRngState();
   const c = T.rand([5]).data();
@@ -53,14 +55,23 @@ test('views and indexing', () => {
   assert.deepEqual(x.slice(1, 1, 3).reshape(4).toArray(), [1, 2, 4, 5]);
   assert.deepEqual(x.slice(1, 0, undefined, 2).reshape(4).toArray(), [0, 2, 3, 5]);
   assert.deepEqual(x.select(0, 1).toArray(), [3, 4, 5]);
-  assert.deepEqual(x.indexSelect(1, t([2, 0], 'int64')).reshape(4).toArray(), [2, 0, 5, 3]);
+  assert.deepEqual(
+    x
+      .indexSelect(1, t([2, 0], 'int64'))
+      .reshape(4)
+      .toArray(),
+    [2, 0, 5, 3],
+  );
   assert.deepEqual(x.gather(1, t([[1], [2]], 'int64')).toArray(), [1, 5]);
   assert.deepEqual(Array.from(T.cat([x, x], 0).shape), [4, 3]);
   assert.deepEqual(T.stack([x, x], 1).shape, [2, 2, 3]);
   const [a, b] = x.split(2, 1);
   assert.deepEqual(a!.shape, [2, 2]);
   assert.deepEqual(b!.shape, [2, 1]);
-  assert.deepEqual(x.split([1, 2], 1).map((p) => p.shape[1]), [1, 2]);
+  assert.deepEqual(
+    x.split([1, 2], 1).map((p) => p.shape[1]),
+    [1, 2],
+  );
   assert.equal(x.chunk(3, 1).length, 3);
   assert.deepEqual(t([1, 2]).reshape(2, 1).expand(2, 3).contiguous().toArray(), [1, 1, 1, 2, 2, 2]);
   assert.deepEqual(x.unsqueeze(0).shape, [1, 2, 3]);
@@ -72,11 +83,31 @@ test('views and indexing', () => {
   assert.deepEqual(T.ones([2, 2]).tril().toArray(), [1, 0, 1, 1]);
   assert.deepEqual(T.ones([2, 2]).triu(1).toArray(), [0, 1, 0, 0]);
   assert.deepEqual(t([0, 2], 'int64').oneHot(3).toArray(), [1, 0, 0, 0, 0, 1]);
-  assert.deepEqual(T.zeros([3]).scatter(0, t([2], 'int64'), 5).toArray(), [0, 0, 5]);
-  assert.deepEqual(T.zeros([2]).scatterAdd(0, t([1, 1, 0], 'int64'), t([1, 2, 3])).toArray(), [3, 3]);
-  assert.deepEqual(T.zeros([2, 2]).indexAdd(0, t([1, 1], 'int64'), T.ones([2, 2])).toArray(), [0, 0, 2, 2]);
+  assert.deepEqual(
+    T.zeros([3])
+      .scatter(0, t([2], 'int64'), 5)
+      .toArray(),
+    [0, 0, 5],
+  );
+  assert.deepEqual(
+    T.zeros([2])
+      .scatterAdd(0, t([1, 1, 0], 'int64'), t([1, 2, 3]))
+      .toArray(),
+    [3, 3],
+  );
+  assert.deepEqual(
+    T.zeros([2, 2])
+      .indexAdd(0, t([1, 1], 'int64'), T.ones([2, 2]))
+      .toArray(),
+    [0, 0, 2, 2],
+  );
   assert.deepEqual(T.where(t([1, 0, 1], 'bool'), t([1, 2, 3]), 0).toArray(), [1, 0, 3]);
-  assert.deepEqual(t([1, 2, 3]).maskedFill(t([0, 1, 0], 'bool'), -1).toArray(), [1, -1, 3]);
+  assert.deepEqual(
+    t([1, 2, 3])
+      .maskedFill(t([0, 1, 0], 'bool'), -1)
+      .toArray(),
+    [1, -1, 3],
+  );
   assert.deepEqual(t([0, 2, 2, 5], 'int64').bincount(7).toArray(), [1, 0, 2, 0, 0, 1, 0]);
   const big = T.zeros([2, 4]);
   big.sliceAssign_(1, 1, T.ones([2, 2]));
@@ -124,14 +155,22 @@ test('elementwise math broadcasts and keeps integer tensors integral', () => {
   assertClose(t([0.5]).erf().data(), [0.5204998778130465]);
   assertClose(t([0.5]).log1p().data(), [Math.log1p(0.5)]);
   assertClose(t([-1, 0, 2]).clamp(-0.5, 1).data(), [-0.5, 0, 1]);
-  assertClose(t([0, 10]).lerp(t([10, 20]), 0.25).data(), [2.5, 12.5]);
+  assertClose(
+    t([0, 10])
+      .lerp(t([10, 20]), 0.25)
+      .data(),
+    [2.5, 12.5],
+  );
   assert.deepEqual(t([1, 0]).logicalNot().toArray(), [0, 1]);
   assert.deepEqual(t([0, NaN]).isnan().toArray(), [0, 1]);
   assertClose(t([1]).neg().data(), [-1]);
 });
 
 test('reductions, sorting and matmul', () => {
-  const x = t([[1, 5, 3], [4, 2, 6]]);
+  const x = t([
+    [1, 5, 3],
+    [4, 2, 6],
+  ]);
   assertClose(x.sum().data(), [21]);
   assertClose(x.sum(1).data(), [9, 12]);
   assert.deepEqual(x.sum(1, true).shape, [2, 1]);
@@ -154,14 +193,45 @@ test('reductions, sorting and matmul', () => {
   assertClose(t([1, 2, 3]).cumsum(0).data(), [1, 3, 6]);
   assert.equal(t([1, 0], 'bool').any().item(), 1);
   assert.equal(t([1, 0], 'bool').all().item(), 0);
-  assertClose(t([[1, 2], [3, 4]]).matmul(t([[5], [6]])).data(), [17, 39]);
-  assertClose(t([[[1, 2]], [[3, 4]]]).bmm(t([[[1], [1]], [[2], [0]]])).data(), [3, 6]);
+  assertClose(
+    t([
+      [1, 2],
+      [3, 4],
+    ])
+      .matmul(t([[5], [6]]))
+      .data(),
+    [17, 39],
+  );
+  assertClose(
+    t([[[1, 2]], [[3, 4]]])
+      .bmm(
+        t([
+          [[1], [1]],
+          [[2], [0]],
+        ]),
+      )
+      .data(),
+    [3, 6],
+  );
 });
 
 test('neural-network functions', () => {
-  assertClose(t([[1, 2, 3]]).softmax(1).data(), [0.09003057, 0.24472847, 0.66524096]);
-  assertClose(t([[1, 2, 3]]).logSoftmax(1).data(), [-2.40760596, -1.40760596, -0.40760596]);
-  const logits = t([[2, 0], [0, 2]]);
+  assertClose(
+    t([[1, 2, 3]])
+      .softmax(1)
+      .data(),
+    [0.09003057, 0.24472847, 0.66524096],
+  );
+  assertClose(
+    t([[1, 2, 3]])
+      .logSoftmax(1)
+      .data(),
+    [-2.40760596, -1.40760596, -0.40760596],
+  );
+  const logits = t([
+    [2, 0],
+    [0, 2],
+  ]);
   const target = t([0, 1], 'int64');
   const ce = Math.log(1 + Math.exp(-2));
   assertClose(T.crossEntropy(logits, target).data(), [ce]);
@@ -171,8 +241,28 @@ test('neural-network functions', () => {
   // label smoothing 0.2 over 2 classes: target distribution (0.9, 0.1)
   const lp = [-ce, -2 - ce];
   assertClose(T.crossEntropy(logits, target, { labelSmoothing: 0.2 }).data(), [-(0.9 * lp[0]! + 0.1 * lp[1]!)]);
-  assertClose(T.embedding(t([[1, 2], [3, 4], [5, 6]]), t([2, 0], 'int64')).data(), [5, 6, 1, 2]);
-  assertClose(T.linear(t([[1, 2]]), t([[1, 1], [2, -1]]), t([10, 20])).data(), [13, 20]);
+  assertClose(
+    T.embedding(
+      t([
+        [1, 2],
+        [3, 4],
+        [5, 6],
+      ]),
+      t([2, 0], 'int64'),
+    ).data(),
+    [5, 6, 1, 2],
+  );
+  assertClose(
+    T.linear(
+      t([[1, 2]]),
+      t([
+        [1, 1],
+        [2, -1],
+      ]),
+      t([10, 20]),
+    ).data(),
+    [13, 20],
+  );
   // 3x3 input, 2x2 all-ones kernel, stride 1: sums of 2x2 windows
   const img = T.arange(1, 10, 1, 'float32').reshape(1, 1, 3, 3);
   assertClose(T.conv2d(img, T.ones([1, 1, 2, 2])).data(), [12, 16, 24, 28]);
@@ -192,14 +282,38 @@ test('neural-network functions', () => {
   T.manualSeed(1);
   const d = T.dropout(T.ones([1000]), 0.5, true).data() as Float32Array;
   assert.ok(d.every((v) => v === 0 || v === 2));
-  assertClose(T.cdist(t([[0, 0]]), t([[3, 4], [0, 1]])).data(), [5, 1]);
+  assertClose(
+    T.cdist(
+      t([[0, 0]]),
+      t([
+        [3, 4],
+        [0, 1],
+      ]),
+    ).data(),
+    [5, 1],
+  );
 });
 
 test('attention: causal, masks and KV-cache alignment', () => {
   // one head, keys orthogonal; values identify keys
-  const q = t([[[10, 0], [0, 10]]]); // [1, 2, 2]
-  const k = t([[[1, 0], [0, 1]]]);
-  const v = t([[[1, 0], [0, 1]]]);
+  const q = t([
+    [
+      [10, 0],
+      [0, 10],
+    ],
+  ]); // [1, 2, 2]
+  const k = t([
+    [
+      [1, 0],
+      [0, 1],
+    ],
+  ]);
+  const v = t([
+    [
+      [1, 0],
+      [0, 1],
+    ],
+  ]);
   // without mask each query attends mostly to its matching key
   const full = T.sdpa(q, k, v, { scale: 1 }).data();
   assert.ok(full[0]! > 0.99 && full[3]! > 0.99);
@@ -213,7 +327,21 @@ test('attention: causal, masks and KV-cache alignment', () => {
   const step = T.sdpa(q.slice(1, 1, 2), k, v, { causal: true, scale: 1 }).data();
   assertClose(step, Array.from(causal.slice(2, 4) as Float32Array));
   // default scale 1/sqrt(D)
-  const s = T.sdpa(t([[[1, 1]]]), t([[[1, 1], [0, 0]]]), t([[[1, 0], [0, 1]]])).data();
+  const s = T.sdpa(
+    t([[[1, 1]]]),
+    t([
+      [
+        [1, 1],
+        [0, 0],
+      ],
+    ]),
+    t([
+      [
+        [1, 0],
+        [0, 1],
+      ],
+    ]),
+  ).data();
   const w = Math.exp(Math.SQRT2) / (Math.exp(Math.SQRT2) + 1);
   assertClose(s, [w, 1 - w]);
 });
@@ -222,7 +350,12 @@ test('multinomial follows the weights', () => {
   T.manualSeed(3);
   const draws = T.multinomial(t([[0, 1, 0]]), 5, true).toInt32Array();
   assert.deepEqual(Array.from(draws), [1, 1, 1, 1, 1]);
-  const many = T.multinomial(t([[1, 3]]).expand(4000, 2).contiguous(), 1).toInt32Array();
+  const many = T.multinomial(
+    t([[1, 3]])
+      .expand(4000, 2)
+      .contiguous(),
+    1,
+  ).toInt32Array();
   const ones = many.reduce((n, x) => n + x, 0);
   assert.ok(Math.abs(ones / 4000 - 0.75) < 0.03, `${ones / 4000}`);
 });

@@ -31,7 +31,14 @@ test('a two-layer MLP learns XOR', () => {
   const l2 = new Linear(16, 2, { bias: true, std: 0.5 });
   const params = [...l1.parameters(), ...l2.parameters()];
   const opt = new AdamW(params, { lr: 0.05, weightDecay: 0 });
-  const x = T.keep(T.tensor([[0, 0], [0, 1], [1, 0], [1, 1]]));
+  const x = T.keep(
+    T.tensor([
+      [0, 0],
+      [0, 1],
+      [1, 0],
+      [1, 1],
+    ]),
+  );
   const y = T.keep(T.tensor([0, 1, 1, 0], 'int64'));
   for (let i = 0; i < 300; i++) {
     T.tidy(() => {
@@ -46,7 +53,18 @@ test('a two-layer MLP learns XOR', () => {
 
 test("a tiny transformer's loss falls on a learnable sequence task", () => {
   T.manualSeed(1);
-  const model = new GPT({ dim: 32, nLayer: 2, nHead: 2, vocabSize: 8, numClasses: 4, blockSize: 16, tokenDropout: 0, residDropout: 0, ffnDropout: 0, classDropout: 0 });
+  const model = new GPT({
+    dim: 32,
+    nLayer: 2,
+    nHead: 2,
+    vocabSize: 8,
+    numClasses: 4,
+    blockSize: 16,
+    tokenDropout: 0,
+    residDropout: 0,
+    ffnDropout: 0,
+    classDropout: 0,
+  });
   const opt = new AdamW(decayGroups(model.namedParameters(), 0.05), { lr: 3e-3, betas: [0.9, 0.95] });
   // class c → tokens (c + position) mod 8: learnable from class and position
   const classes = T.keep(T.tensor([0, 1, 2, 3, 0, 1, 2, 3], 'int64'));

@@ -40,11 +40,25 @@ for (const stage of ['ar', 'aux', 'baseline'] as const) {
 }
 
 test('a resumed run reproduces the uninterrupted loss sequence', async () => {
-  const full = await trainTokens({ ...base(setup, 'ar', 'full', 16), validateEvery: 8, schedule: { lr: 3e-3, warmupSteps: 2, decay: 'cosine' } });
+  const full = await trainTokens({
+    ...base(setup, 'ar', 'full', 16),
+    validateEvery: 8,
+    schedule: { lr: 3e-3, warmupSteps: 2, decay: 'cosine' },
+  });
   full.model.dispose();
-  const part = await trainTokens({ ...base(setup, 'ar', 'resumed', 16), untilStep: 8, validateEvery: 8, schedule: { lr: 3e-3, warmupSteps: 2, decay: 'cosine' } });
+  const part = await trainTokens({
+    ...base(setup, 'ar', 'resumed', 16),
+    untilStep: 8,
+    validateEvery: 8,
+    schedule: { lr: 3e-3, warmupSteps: 2, decay: 'cosine' },
+  });
   part.model.dispose();
-  const rest = await trainTokens({ ...base(setup, 'ar', 'resumed', 16), validateEvery: 8, resume: true, schedule: { lr: 3e-3, warmupSteps: 2, decay: 'cosine' } });
+  const rest = await trainTokens({
+    ...base(setup, 'ar', 'resumed', 16),
+    validateEvery: 8,
+    resume: true,
+    schedule: { lr: 3e-3, warmupSteps: 2, decay: 'cosine' },
+  });
   rest.model.dispose();
   assert.equal(rest.resumedFrom, 8);
   const losses = (name: string) =>
@@ -60,7 +74,8 @@ test('stage 2 given true coarse labels beats a random member of the cluster', as
   const sizes = clusterMembers(setup.clusters.idxToCluster, setup.clusters.k).map((m) => m.length);
   const { codes, n, variants } = setup.valCache;
   let expected = 0;
-  for (let i = 0; i < n; i++) for (let p = 0; p < 49; p++) expected += 1 / sizes[setup.clusters.idxToCluster[codes[i * variants * 49 + p]!]!]!;
+  for (let i = 0; i < n; i++)
+    for (let p = 0; p < 49; p++) expected += 1 / sizes[setup.clusters.idxToCluster[codes[i * variants * 49 + p]!]!]!;
   expected /= n * 49;
   assert.ok(r.last.valAcc! > expected + 0.1, `stage-2 accuracy ${r.last.valAcc} vs random member ${expected}`);
 });
