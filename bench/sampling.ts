@@ -1,0 +1,146 @@
+// Sampling throughput of CTF against the fine-token baseline at equal stage-1 size, on this
+// machine, stage by stage, with random-weight models at the Fashion-MNIST study sizes:
+//   stage 1: GPT dim 128, 4 layers, 4 heads, 64 tokens (8x8), 10 classes, over 128 coarse labels
+//            (CTF) or 4096 fine codes (baseline); KV cache, CFG 2.0, τ 1.1, top-k all;
+//   stage 2 (CTF only): the same GPT size with full attention, reading the 128 coarse labels and
+//            predicting the 4096 codes in one pass, restricted to the sampled label's members;
+//   decode: the study's VQ tokenizer (codebook 4096 x 8, ch 32, ch_mult [1, 2, 2]) → 32x32 images.
+// Also stage 1's KV-cache path against recomputing the whole prefix every step (useCache: false).
+// Ours only; ratios are CTF / baseline. Medians of several runs after a warm-up.
+//   run: npx tsc -p tsconfig.json && node dist/bench/sampling.js [--quick] [--reps 3]
+import * as T from '../src/torch/index.js';
+import { GPT } from '../src/models/gpt.js';
+import type { GPTConfig } from '../src/models/gpt-config.js';
+import { generate } from '../src/sample/generate.js';
+import { DEFAULT_SAMPLING, sampleTokens, type TokenModels } from '../src/sample/two-stage.js';
+import { VQModel } from '../src/tokenizer/vq-model.js';
+import { argValue, median, printTable } from './shared-tensors.js';
+
+const quick = process.argv.includes('--quick');
+const reps = Number(argValue('--reps') ?? (quick ? 1 : 3));
+const recomputeReps = 1; // the recompute path is slow by design: one run
+const batch = quick ? 4 : 100;
+const grid = quick ? 4 : 8;
+const size = quick ? { dim: 64, nLayer: 2, nHead: 2 } : { dim: 128, nLayer: 4, nHead: 4 };
+const [K, V, numClasses] = [128, 4096, 10];
+const cfgScale = DEFAULT_SAMPLING.stage1.cfgScale!;
+
+T.manualSeed(0);
+const common: GPTConfig = { ...size, numClasses, blockSize: grid * grid, vocabSize: V };
+/** A random-weight GPT; the zero-initialised head gets random weights too, so the draws are not uniform. */
+const gpt = (c: GPTConfig) => {
+  const m = new GPT(c).eval();
+  T.noGrad(() => m.output.weight.normal_(0, 0.02));
+  return m;
+};
+const ctf: Required<TokenModels> = {
+  stage1: gpt({ ...common, vocabSize: K }),
+  stage2: gpt({ ...common, vocabSize: V, inputVocabSize: K, attention: 'full' }),
+  idxToCluster: T.keep(T.randint(0, K, [V])),
+};
+const baseline: TokenModels = { stage1: gpt(common) };
+const vq = new VQModel({
+  codebookSize: V,
+  codebookDim: 8,
+  ch: 32,
+  chMult: [1, 2, 2],
+  zChannels: 64,
+  numResBlocks: 1,
+  inChannels: 1,
+}).eval();
+const classes = T.keep(T.randint(0, numClasses, [batch]));
+
+console.log(
+  `Sampling${quick ? ' (quick: tiny)' : ''}: batch ${batch}, CFG ${cfgScale}, τ ${DEFAULT_SAMPLING.stage1.temperature}, ${grid * grid} tokens (${grid}x${grid}) → ` +
+    `${grid * vq.downsampleFactor}x${grid * vq.downsampleFactor} images; GPTs dim ${size.dim}, ${size.nLayer} layers, ${size.nHead} heads; ` +
+    `K = ${K}, V = ${V}; ${T.getNumThreads()} threads; median of ${reps} run(s) after a warm-up`,
+);
+
+interface StageMs {
+  stage1: number;
+  stage2: number;
+  decode: number;
+  total: number;
+}
+
+function pipelineOnce(models: TokenModels): StageMs {
+  return T.tidy(() => {
+    const t0 = performance.now();
+    const { fine, seconds } = sampleTokens(models, classes);
+    const t1 = performance.now();
+    T.noGrad(() =>
+      vq
+        .decodeCodes(fine.reshape(batch, grid, grid))
+        .sum()
+        .item(),
+    );
+    const t2 = performance.now();
+    return { stage1: seconds.stage1 * 1e3, stage2: seconds.stage2 * 1e3, decode: t2 - t1, total: t2 - t0 };
+  });
+}
+
+function medians(models: TokenModels): StageMs {
+  pipelineOnce(models); // warm-up
+  const runs = Array.from({ length: reps }, () => pipelineOnce(models));
+  const m = (k: keyof StageMs) => median(runs.map((r) => r[k]));
+  return { stage1: m('stage1'), stage2: m('stage2'), decode: m('decode'), total: m('total') };
+}
+
+function stage1Ms(model: GPT, useCache: boolean, n: number): number {
+  const times: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    T.tidy(() => void generate(model, classes, { ...DEFAULT_SAMPLING.stage1, useCache }));
+    times.push(performance.now() - t0);
+  }
+  return median(times);
+}
+
+try {
+  const c = medians(ctf);
+  const b = medians(baseline);
+  const ips = (ms: number) => (ms > 0 ? (batch / (ms / 1e3)).toFixed(1) : '-');
+  const r = (x: number, y: number) => (x > 0 && y > 0 ? `${(x / y).toFixed(2)}x` : '-');
+  console.log('\nstage by stage: ms per batch (images/s of that stage alone)');
+  printTable([
+    ['', 'stage 1', 'stage 2', 'VQ decode', 'total', 'images/s'],
+    [
+      `CTF (K = ${K})`,
+      `${c.stage1.toFixed(0)} (${ips(c.stage1)})`,
+      `${c.stage2.toFixed(0)} (${ips(c.stage2)})`,
+      `${c.decode.toFixed(0)} (${ips(c.decode)})`,
+      c.total.toFixed(0),
+      ips(c.total),
+    ],
+    [
+      `baseline (V = ${V})`,
+      `${b.stage1.toFixed(0)} (${ips(b.stage1)})`,
+      '-',
+      `${b.decode.toFixed(0)} (${ips(b.decode)})`,
+      b.total.toFixed(0),
+      ips(b.total),
+    ],
+    ['CTF/baseline time', r(c.stage1, b.stage1), '-', r(c.decode, b.decode), r(c.total, b.total), ''],
+  ]);
+  console.log(
+    `CTF images/s ÷ baseline images/s: ${(b.total / c.total).toFixed(2)}x (tokens only, without decode: ${((b.stage1 + b.stage2) / (c.stage1 + c.stage2)).toFixed(2)}x)`,
+  );
+
+  // KV cache against recomputing the whole prefix at every step (stage 1 only: stage 2 is one pass)
+  stage1Ms(ctf.stage1, true, 1);
+  const rows = [['stage 1', 'KV cache ms', 'recompute ms', 'cache speedup']];
+  for (const [name, m] of [
+    [`CTF (K = ${K})`, ctf.stage1],
+    [`baseline (V = ${V})`, baseline.stage1],
+  ] as const) {
+    const cached = stage1Ms(m, true, reps);
+    const full = stage1Ms(m, false, recomputeReps);
+    rows.push([name, cached.toFixed(0), full.toFixed(0), `${(full / cached).toFixed(2)}x`]);
+  }
+  console.log('\nKV cache vs full recompute each step (generate(..., {useCache: false}))');
+  printTable(rows);
+} finally {
+  for (const m of [ctf.stage1, ctf.stage2, baseline.stage1, vq]) m.dispose();
+  ctf.idxToCluster.dispose();
+  classes.dispose();
+}
