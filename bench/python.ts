@@ -16,7 +16,10 @@ export function runPythonBench<R>(script: string, args: string[] = []): R | null
     console.log(`(PyTorch reference skipped: ${PYTHON} cannot import torch; apt-get install python3-torch)`);
     return null;
   }
-  const out = execFileSync(PYTHON, [join(packageRoot, 'bench', script), ...args], { encoding: 'utf8' });
+  // the same allocator policy as our addon (freed memory kept for reuse), so the comparison is
+  // libtorch against libtorch, not page faults against none
+  const env = { ...process.env, MALLOC_MMAP_MAX_: '0', MALLOC_TRIM_THRESHOLD_: String(1 << 30) };
+  const out = execFileSync(PYTHON, [join(packageRoot, 'bench', script), ...args], { encoding: 'utf8', env });
   const line = out.trim().split('\n').pop()!;
   return JSON.parse(line) as R;
 }

@@ -3,7 +3,6 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { pathToFileURL } from 'node:url';
 import {
   RawTensor,
   float32ToRaw,
@@ -14,7 +13,7 @@ import {
   writeFileAtomicSync,
   writeJsonAtomic,
 } from '../../src/io/index.js';
-import { repoRoot, tmpDir } from './helpers.js';
+import { tmpDir } from './helpers.js';
 
 test('saveCheckpoint / loadCheckpoint: weights, optimizer state, metadata', async () => {
   const dir = tmpDir('ckpt');
@@ -73,19 +72,34 @@ test('a save killed with SIGKILL mid-write leaves the previous checkpoint loadab
   const dir = tmpDir('kill');
   const file = path.join(dir, 'ckpt.safetensors');
   const script = path.join(dir, 'saver.mjs');
-  const mod = pathToFileURL(path.join(repoRoot, 'dist', 'src', 'io', 'checkpoint.js')).href;
+  // the compiled modules beside this compiled test (dist/test/io → dist/src/io)
+  const io = (m: string) => new URL(`../../src/io/${m}`, import.meta.url).href;
   const n = 8 * 1024 * 1024; // 8M floats = 32 MiB per save, in 4 tensors
+  // Two complete saves, then a third through the same atomic writer with its chunks slowed down,
+  // so the kill reliably lands while the temporary file is part-written, even on a busy machine.
   fs.writeFileSync(
     script,
-    `import { saveCheckpoint } from ${JSON.stringify(mod)};
+    `import { saveCheckpoint } from ${JSON.stringify(io('checkpoint.js'))};
+import { writeFileAtomic } from ${JSON.stringify(io('atomic.js'))};
+import { serializeSafetensors } from ${JSON.stringify(io('safetensors.js'))};
 const parts = 4, per = ${n} / parts;
 const arrays = Array.from({ length: parts }, () => new Float32Array(per));
-for (let step = 1; ; step++) {
+const tensorsAt = (step) => {
   for (const a of arrays) a.fill(step);
-  const tensors = new Map(arrays.map((a, i) => ['w' + i, { dtype: 'float32', shape: [per], data: new Uint8Array(a.buffer) }]));
-  await saveCheckpoint(${JSON.stringify(file)}, tensors, { step });
+  return new Map(arrays.map((a, i) => ['w' + i, { dtype: 'float32', shape: [per], data: new Uint8Array(a.buffer) }]));
+};
+for (const step of [1, 2]) {
+  await saveCheckpoint(${JSON.stringify(file)}, tensorsAt(step), { step });
   process.stdout.write('saved ' + step + '\\n');
 }
+async function* slow(chunks) {
+  for (const c of chunks) for (let o = 0; o < c.length; o += 1 << 20) {
+    yield c.subarray(o, o + (1 << 20));
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+await writeFileAtomic(${JSON.stringify(file)}, slow(serializeSafetensors(tensorsAt(3), { ctfgen_format: '1', ctfgen: '{"step":3}' })));
+process.stdout.write('saved 3\\n');
 `,
   );
   const child = spawn(process.execPath, [script], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -93,39 +107,33 @@ for (let step = 1; ; step++) {
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   let killedMidWrite = false;
-  const deadline = Date.now() + 45_000;
-  while (Date.now() < deadline) {
+  const deadline = Date.now() + 50_000;
+  while (Date.now() < deadline && !killedMidWrite && !/saved 3\n/.test(out)) {
     if (/saved 2\n/.test(out)) {
-      // a complete checkpoint exists; wait for the next save's temporary file to be part-written
       const tmp = fs.readdirSync(dir).find((f) => f.endsWith('.tmp'));
-      if (tmp) {
-        let size = 0;
-        try {
-          size = fs.statSync(path.join(dir, tmp)).size;
-        } catch {
-          // renamed in between
-        }
-        if (size > 0 && size < n * 4) {
-          child.kill('SIGKILL');
-          killedMidWrite = true;
-          break;
-        }
+      let size = 0;
+      try {
+        size = tmp ? fs.statSync(path.join(dir, tmp)).size : 0;
+      } catch {
+        // renamed in between
+      }
+      if (size > 0 && size < n * 4) {
+        child.kill('SIGKILL');
+        killedMidWrite = true;
       }
     }
-    await new Promise((r) => setTimeout(r, 1));
+    await new Promise((r) => setTimeout(r, 5));
   }
   if (!killedMidWrite) child.kill('SIGKILL');
   await exited;
   assert.ok(killedMidWrite, 'the child was killed while a temporary file was part-written');
   const ck = await loadCheckpoint(file);
-  const step = ck.meta.step as number;
-  assert.ok(step >= 2, `step ${step}`);
-  assert.match(out, new RegExp(`saved ${step}\\n`));
+  assert.equal(ck.meta.step, 2, 'the last complete save survives');
   for (const t of ck.tensors.values() as Iterable<RawTensor>) {
     const v = rawToFloat32(t);
     assert.equal(v.length, n / 4);
     assert.ok(
-      v.every((x) => x === step),
+      v.every((x) => x === 2),
       'every value is from one complete save',
     );
   }
