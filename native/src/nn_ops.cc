@@ -123,7 +123,8 @@ CTF_OP(sdpa) {
     bool train = Bool(info, 7);
     at::Tensor att = at::matmul(q, k.transpose(-2, -1)).mul_(scale);
     const double ninf = -std::numeric_limits<double>::infinity();
-    if (causal) {
+    // one query aligned to the end of the keys sees every key: nothing to mask (KV-cache steps)
+    if (causal && q.size(-2) > 1) {
       int64_t tq = q.size(-2), tk = k.size(-2);
       at::Tensor allowed = at::ones({tq, tk}, q.options().dtype(at::kBool)).tril(tk - tq);
       att.masked_fill_(allowed.logical_not(), ninf);

@@ -50,8 +50,9 @@ class FeedForward extends Module {
     this.w2 = this.child('w2', new Linear(hidden, c.dim));
   }
   forward(x: Tensor): Tensor {
+    // LlamaGen: ffn_dropout(w2(silu(w1 x) * w3 x)) — dropout on the block's output
     const h = this.w1.forward(x).silu().mul(this.w3.forward(x));
-    return this.w2.forward(dropout(h, this.c.ffnDropout, this.training));
+    return dropout(this.w2.forward(h), this.c.ffnDropout, this.training);
   }
 }
 
