@@ -286,6 +286,18 @@ evalCmd
     await runClassifierTrainCli(o);
   });
 
+program
+  .command('report')
+  .description('rewrite the study report (Markdown tables and PNG plots comparing the runs) from the files the study wrote')
+  .option('--out <md>', 'report path', 'docs/results.md')
+  .option('--log <json>', 'study log (commands and wall times)', 'docs/study-log.json')
+  .action(async (o: { out: string; log: string }) => {
+    const { writeReport } = await import('../study/report.js');
+    const { StudyLog } = await import('../study/runner.js');
+    await writeReport(new StudyLog(o.log), o.out);
+    console.log(`wrote ${o.out}`);
+  });
+
 program.parseAsync(process.argv).catch((e: unknown) => {
   console.error(`ctfgen: ${e instanceof Error ? e.message : String(e)}`);
   process.exit(1);
