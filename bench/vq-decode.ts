@@ -2,8 +2,9 @@
 // → a 256x256 image through LlamaGen's VQ-16 decoder with random weights. The PyTorch side
 // (vq-decode_ref.py, plain torch.nn.functional) runs on the very weights and codes exported from
 // here, so the two outputs are compared too. Both use the same thread count (CTFGEN_THREADS or
-// every core). Runs alternate ours / PyTorch, so background load hits both alike; the ratio is
-// of the medians. Target: ours/PyTorch ≤ 1.1x.
+// every core) and, unless VQ_BENCH_STOCK_MALLOC=1, the same glibc allocator policy. Runs
+// alternate ours / PyTorch, so background load hits both alike; the ratio is of the medians.
+// Target: ours/PyTorch ≤ 1.1x.
 //   run: npx tsc -p tsconfig.json && node dist/bench/vq-decode.js   (VQ_BENCH_REPS, default 5)
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -63,7 +64,15 @@ try {
     for (let i = 0; i < warmup; i++) oursOnce();
     for (let i = 0; i < reps; i++) ours.push(oursOnce());
   } else {
-    const py = spawn(PYTHON, [join(packageRoot, 'bench', 'vq-decode_ref.py'), dir, String(warmup)], { stdio: ['pipe', 'pipe', 'inherit'] });
+    // the same allocator policy as our addon (freed memory kept for reuse, see native/src/addon.cc)
+    // unless VQ_BENCH_STOCK_MALLOC=1: then glibc's default, as a plain `python3` run gets
+    const stock = process.env.VQ_BENCH_STOCK_MALLOC === '1';
+    const env = stock ? process.env : { ...process.env, MALLOC_MMAP_MAX_: '0', MALLOC_TRIM_THRESHOLD_: String(1 << 30) };
+    console.log(`PyTorch side: ${stock ? "glibc's default allocator policy" : 'the same allocator policy as ours (MALLOC_MMAP_MAX_=0)'}`);
+    const py = spawn(PYTHON, [join(packageRoot, 'bench', 'vq-decode_ref.py'), dir, String(warmup)], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+      env,
+    });
     const lines = createInterface({ input: py.stdout })[Symbol.asyncIterator]();
     const next = async (): Promise<Record<string, unknown>> => {
       const r = await lines.next();

@@ -17,7 +17,9 @@ for e in meta["tensors"]:
     n = 1
     for s in e["shape"]:
         n *= s
-    W[e["name"]] = torch.frombuffer(blob, dtype=torch.float32, count=n, offset=e["offset"]).reshape(e["shape"])
+    # own storage per tensor, as a model's parameters have (a view into the blob is only 4-byte aligned)
+    W[e["name"]] = torch.frombuffer(blob, dtype=torch.float32, count=n, offset=e["offset"]).reshape(e["shape"]).clone()
+del blob
 cfg = meta["config"]
 mult, nrb = cfg["decoderChMult"], cfg["numResBlocks"]
 codes = torch.frombuffer(bytearray(open(os.path.join(d, "codes.bin"), "rb").read()), dtype=torch.int64).reshape(meta["codes_shape"])

@@ -341,7 +341,12 @@ export class VQModel extends Module {
       const book = this.quantizer.codebook();
       // d = ‖z‖² + ‖e‖² − 2 z·e, the same expression (and rounding) as LlamaGen's.
       const bookSq = book.square().sum(1);
-      const distance = (zr: Tensor) => zr.square().sum(1, true).add(bookSq).sub(zr.matmul(book.transpose(0, 1)).mul(2));
+      const distance = (zr: Tensor) =>
+        zr
+          .square()
+          .sum(1, true)
+          .add(bookSq)
+          .sub(zr.matmul(book.transpose(0, 1)).mul(2));
       if (withGradDist) {
         const dist = distance(zFlat);
         const indices = dist.argmin(1);
@@ -353,7 +358,9 @@ export class VQModel extends Module {
       const m = zFlat.size(0);
       const parts: Tensor[] = [];
       noGrad(() => {
-        for (let from = 0; from < m; from += block) parts.push(distance(zFlat.slice(0, from, Math.min(m, from + block))).argmin(1));
+        // each block in its own scope, so only one [rows, V] matrix is alive at a time
+        for (let from = 0; from < m; from += block)
+          parts.push(tidy(() => distance(zFlat.slice(0, from, Math.min(m, from + block))).argmin(1)));
       });
       const indices = parts.length === 1 ? parts[0]! : cat(parts, 0);
       return { zFlat, indices, zqFlat: embedding(book, indices) };

@@ -172,6 +172,28 @@ test('codebook_used records the latest codes as LlamaGen does; entropy loss when
   model.dispose();
 });
 
+test('quantisation by row blocks (large codebook) picks the nearest codeword of every vector', () => {
+  T.manualSeed(10);
+  const model = new VQModel({ ...SMALL, codebookSize: 65536 }).eval(); // 16 rows per block: 2 x 16 vectors → 2 blocks
+  T.noGrad(() =>
+    T.tidy(() => {
+      const z = model.encodeToLatent(T.rand([2, 3, 8, 8]).mul(2).sub(1));
+      const { codes, zq } = model.quantize(z);
+      const zn = l2Normalize(z.permute(0, 2, 3, 1).reshape(-1, 4));
+      const book = l2Normalize(model.quantizer.embedding.weight);
+      const dist = zn
+        .square()
+        .sum(1, true)
+        .add(book.square().sum(1))
+        .sub(zn.matmul(book.transpose(0, 1)).mul(2));
+      const chosen = dist.gather(1, codes.reshape(-1, 1)).squeeze(1);
+      assertClose(chosen.toFloat32Array(), dist.amin(1).toFloat32Array(), 1e-5, 'distance of the chosen code');
+      assertClose(zq.toFloat32Array(), model.codeVectors(codes).toFloat32Array(), 0, 'zq');
+    }),
+  );
+  model.dispose();
+});
+
 test('1-channel config: grayscale in and out', () => {
   T.manualSeed(9);
   const config: VQConfig = { ...SMALL, inChannels: 1 };
