@@ -4,7 +4,11 @@
 import { Command, InvalidArgumentError } from 'commander';
 
 const program = new Command();
-program.name('ctfgen').description('Coarse-to-fine token prediction for class-conditional image generation (LlamaGen-compatible)');
+program
+  .name('ctfgen')
+  .description('Coarse-to-fine token prediction for class-conditional image generation (LlamaGen-compatible)')
+  // options after a subcommand belong to it: `eval classifier train --out x` must not set `eval --out`
+  .enablePositionalOptions();
 
 export function positiveInt(v: string): number {
   const n = Number(v);
@@ -150,6 +154,7 @@ tokenizer
   .requiredOption('--data <spec>', 'dataset, e.g. fashion-mnist:test')
   .option('--limit <n>', 'evaluate only this many images', positiveInt)
   .option('--grid <png>', 'also write originals above reconstructions')
+  .option('--out <json>', 'also write the statistics here')
   .action(async (o) => {
     const { tokenizerEvalCommand } = await import('../tokenizer/eval-command.js');
     await tokenizerEvalCommand(o);
@@ -239,13 +244,15 @@ program
   .description('copy a run as a small shippable folder: weights only, tokenizer and clusters beside them')
   .requiredOption('--run <dir>', 'trained run folder')
   .requiredOption('--out <dir>', 'destination folder')
+  .option('--tokenizer-out <file>', 'write the tokenizer here instead (one file shared by several exported runs)')
   .action(async (o) => {
     const { exportRun } = await import('../train/export.js');
-    for (const f of await exportRun(o.run, o.out)) console.log(f);
+    for (const f of await exportRun(o.run, o.out, o.tokenizerOut)) console.log(f);
   });
 
 const evalCmd = program
   .command('eval')
+  .enablePositionalOptions()
   .description("FID / IS / precision / recall / class accuracy of a run's samples (and the feature classifier they use)")
   .option('--run <dir>', 'run folder')
   .option('--system <kind>', 'ctf | baseline (when a run holds both)')

@@ -13,11 +13,15 @@ export const MAIN_K = 128;
 /** Stage sizes and budgets: equal stage-1 size and steps for CTF and the baseline. */
 export const BUDGET = {
   model: ['--dim', '128', '--layers', '4', '--heads', '4'],
-  main: ['--steps', '800', '--batch-size', '32', '--lr', '1e-3', '--validate-every', '200', '--save-every', '200'],
-  ablation: ['--steps', '400', '--batch-size', '32', '--lr', '1e-3', '--validate-every', '200', '--save-every', '200'],
+  main: ['--steps', '1600', '--batch-size', '32', '--lr', '1e-3', '--validate-every', '400', '--save-every', '400'],
+  ablation: ['--steps', '600', '--batch-size', '32', '--lr', '1e-3', '--validate-every', '300', '--save-every', '300'],
 };
 
 export const EVAL_N = '1000';
+export const TOKENIZER_EVAL = join(FIG, 'tokenizer-eval.json');
+export const SHIPPED = 'models/fashion-mnist';
+/** stage-2 temperatures compared for the main CTF run (τ1 and CFG at their defaults) */
+export const TAU2 = '0.5,0.8,1.1';
 
 const tok = join(ROOT, 'tokenizer.safetensors');
 const trainCache = join(ROOT, 'train.tokens.safetensors');
@@ -44,22 +48,6 @@ export const RUNS: StudyRun[] = [
     label: `CTF, K = ${MAIN_K} (k-means)`,
   },
   {
-    name: 'ctf-k32',
-    dir: join(ROOT, 'ctf-k32'),
-    system: 'ctf',
-    clusters: clusters('kmeans', 32),
-    budget: 'ablation',
-    label: 'CTF, K = 32 (k-means)',
-  },
-  {
-    name: 'ctf-k512',
-    dir: join(ROOT, 'ctf-k512'),
-    system: 'ctf',
-    clusters: clusters('kmeans', 512),
-    budget: 'ablation',
-    label: 'CTF, K = 512 (k-means)',
-  },
-  {
     name: `ctf-random-k${MAIN_K}`,
     dir: join(ROOT, `ctf-random-k${MAIN_K}`),
     system: 'ctf',
@@ -74,6 +62,22 @@ export const RUNS: StudyRun[] = [
     clusters: clusters('kmeans', MAIN_K),
     budget: 'ablation',
     label: `CTF, K = ${MAIN_K} (k-means)`,
+  },
+  {
+    name: 'ctf-k32',
+    dir: join(ROOT, 'ctf-k32'),
+    system: 'ctf',
+    clusters: clusters('kmeans', 32),
+    budget: 'ablation',
+    label: 'CTF, K = 32 (k-means)',
+  },
+  {
+    name: 'ctf-k512',
+    dir: join(ROOT, 'ctf-k512'),
+    system: 'ctf',
+    clusters: clusters('kmeans', 512),
+    budget: 'ablation',
+    label: 'CTF, K = 512 (k-means)',
   },
 ];
 
@@ -104,13 +108,18 @@ export const evalPath = (r: StudyRun, tag = 'cfg2') => join(r.dir, `eval-${tag}.
 
 function evalSteps(r: StudyRun, sweep: boolean): StudyStep[] {
   const base = ['eval', '--run', r.dir, '--n', EVAL_N, '--classifier', CLASSIFIER];
-  const steps: StudyStep[] = [{ name: `eval ${r.name}`, args: [...base, '--out', evalPath(r)], outputs: [evalPath(r)] }];
-  if (sweep)
-    steps.push({
-      name: `cfg sweep ${r.name}`,
-      args: [...base, '--sweep', 'cfg=1,1.5,2,3,4', '--out', evalPath(r, 'sweep')],
-      outputs: [evalPath(r, 'sweep')],
-    });
+  const step = (name: string, tag: string, extra: string[]): StudyStep => ({
+    name: `${name} ${r.name}`,
+    args: [...base, ...extra, '--out', evalPath(r, tag)],
+    outputs: [evalPath(r, tag)],
+  });
+  const steps = [step('eval', 'cfg2', [])];
+  if (sweep) steps.push(step('cfg sweep', 'sweep', ['--sweep', 'cfg=1,1.5,2,3,4']));
+  if (sweep && r.system === 'ctf')
+    steps.push(
+      step('stage-2 temperature', 'tau2', ['--sweep', `temperature2=${TAU2}`]),
+      step('stage-2 argmax', 'argmax', ['--top-k2', '1']),
+    );
   return steps;
 }
 
@@ -125,8 +134,19 @@ export function studySteps(tokenizerSteps = 1100): StudyStep[] {
     },
     {
       name: 'tokenizer eval',
-      args: ['tokenizer', 'eval', '--tokenizer', tok, '--data', 'fashion-mnist:test', '--grid', join(FIG, 'tokenizer-recon.png')],
-      outputs: [join(FIG, 'tokenizer-recon.png')],
+      args: [
+        'tokenizer',
+        'eval',
+        '--tokenizer',
+        tok,
+        '--data',
+        'fashion-mnist:test',
+        '--grid',
+        join(FIG, 'tokenizer-recon.png'),
+        '--out',
+        TOKENIZER_EVAL,
+      ],
+      outputs: [join(FIG, 'tokenizer-recon.png'), TOKENIZER_EVAL],
     },
     {
       name: 'encode train',
@@ -208,16 +228,17 @@ export function studySteps(tokenizerSteps = 1100): StudyStep[] {
       args: ['sample', '--run', r.dir, '--class', 'all', '--n', '10', '--out', join(FIG, `samples-${r.name}.png`)],
       outputs: [join(FIG, `samples-${r.name}.png`)],
     })),
-    {
-      name: 'export ctf',
-      args: ['export', '--run', join(ROOT, `ctf-k${MAIN_K}`), '--out', 'models/fashion-mnist/ctf'],
-      outputs: ['models/fashion-mnist/ctf/aux.safetensors'],
-    },
-    {
-      name: 'export baseline',
-      args: ['export', '--run', join(ROOT, 'baseline'), '--out', 'models/fashion-mnist/baseline'],
-      outputs: ['models/fashion-mnist/baseline/baseline.safetensors'],
-    },
+    // both shipped runs point at one shared tokenizer file
+    ...(
+      [
+        ['ctf', `ctf-k${MAIN_K}`, 'aux'],
+        ['baseline', 'baseline', 'baseline'],
+      ] as const
+    ).map(([system, run, last]) => ({
+      name: `export ${system}`,
+      args: ['export', '--run', join(ROOT, run), '--out', join(SHIPPED, system), '--tokenizer-out', join(SHIPPED, 'tokenizer.safetensors')],
+      outputs: [join(SHIPPED, system, `${last}.safetensors`), join(SHIPPED, 'tokenizer.safetensors')],
+    })),
     ...ablations.flatMap(trainSteps),
     ...ablations.flatMap((r) => evalSteps(r, false)),
   ];

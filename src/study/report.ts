@@ -1,14 +1,16 @@
 // docs/results.md from what the study produced: every number is read from a file a command wrote,
 // and every table names the command. Missing pieces are reported as not yet run.
-import { copyFileSync, existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { OPTIM_PREFIX, readSafetensorsHeader, writeFileAtomicSync } from '../io/index.js';
 import type { RunEvaluation } from '../eval/evaluate-run.js';
 import { MetricsLog } from '../train/metrics-log.js';
 import { barPlot, linePlot } from '../viz/index.js';
-import { CLASSIFIER, EVAL_N, FIG, MAIN_K, ROOT, RUNS, BUDGET, evalPath, type StudyRun } from './fashion-mnist.js';
+import { CLASSIFIER, EVAL_N, FIG, MAIN_K, ROOT, RUNS, BUDGET, TAU2, TOKENIZER_EVAL, evalPath, type StudyRun } from './fashion-mnist.js';
 import type { StudyLog } from './runner.js';
 
+/** hand-written interpretation of the numbers, included verbatim */
+const DISCUSSION = 'docs/study-discussion.md';
 const readJson = <T>(p: string): T | null => (existsSync(p) ? (JSON.parse(readFileSync(p, 'utf8')) as T) : null);
 const f = (x: number | undefined, d = 2) => (x === undefined || Number.isNaN(x) ? 'n/a' : x.toFixed(d));
 
@@ -38,16 +40,29 @@ export async function writeReport(log: StudyLog, out = 'docs/results.md'): Promi
     `LlamaGen VQ architecture scaled down (32x32 grey, downsample 4 → 8x8 = 64 tokens, codebook 4096 x 8, l2-normalised codes, dead-code restarts). Command: ${cmd(log, 'tokenizer')}.`,
   );
   p();
-  if (existsSync(tokMetrics)) {
-    p(`| test PSNR (dB) | test MSE | codebook usage (512 test images) | perplexity |`);
-    p(`|---|---|---|---|`);
-    p(
-      `| ${f(lastOf(tokMetrics, 'valPsnr'))} | ${f(lastOf(tokMetrics, 'valMse'), 4)} | ${f(100 * (lastOf(tokMetrics, 'valUsage') ?? NaN), 1)}% | ${f(lastOf(tokMetrics, 'valPerplexity'), 0)} |`,
-    );
+  type TokStats = { n: number; mse: number; psnr: number; usage: number; perplexity: number; codebookSize: number };
+  const tokRows: [string, TokStats | null][] = [
+    [`full test split — ${cmd(log, 'tokenizer eval')}`, readJson<TokStats>(TOKENIZER_EVAL)],
+    [
+      'validation during training (512 test images)',
+      existsSync(tokMetrics)
+        ? ({
+            n: 512,
+            mse: lastOf(tokMetrics, 'valMse'),
+            psnr: lastOf(tokMetrics, 'valPsnr'),
+            usage: lastOf(tokMetrics, 'valUsage'),
+            perplexity: lastOf(tokMetrics, 'valPerplexity'),
+          } as TokStats)
+        : null,
+    ],
+  ];
+  if (tokRows.some(([, t]) => t)) {
+    p('| measured on | images | PSNR (dB) | MSE | codebook usage | perplexity |');
+    p('|---|---|---|---|---|---|');
+    for (const [what, t] of tokRows)
+      if (t) p(`| ${what} | ${t.n} | ${f(t.psnr)} | ${f(t.mse, 4)} | ${f(100 * t.usage, 1)}% | ${f(t.perplexity, 0)} |`);
     p();
-    p(
-      `Full test split (10,000 images): ${cmd(log, 'tokenizer eval')}; its output line is in the study log. Originals above reconstructions:`,
-    );
+    p('Originals above reconstructions:');
     p();
     p(`![reconstructions](figures/tokenizer-recon.png)`);
     p();
@@ -103,10 +118,11 @@ export async function writeReport(log: StudyLog, out = 'docs/results.md'): Promi
   );
   p();
   // ---- evaluation
+  const mainCtf = RUNS.find((r) => r.name === `ctf-k${MAIN_K}`)!;
   p('## 4. Sample quality');
   p();
   p(
-    `${EVAL_N} images per system (100 per class), CFG 2.0, τ1 = τ2 = 1.1, top-k all (the method's defaults); FID / precision / recall against the 10,000 Fashion-MNIST test images in the feature space of ctfgen's classifier (\`${CLASSIFIER}\`), IS from its softmax (10 splits), class accuracy = the classifier agrees with the requested class.`,
+    `${EVAL_N} images per system (100 per class), CFG 2.0, τ1 = τ2 = 1.1, top-k all (the method's defaults); FID / precision / recall against the 10,000 Fashion-MNIST test images in the feature space of ctfgen's classifier (\`${CLASSIFIER}\`), IS from its softmax (10 splits), class accuracy = the classifier agrees with the requested class. Every row's full result file is in [figures/evaluations/](figures/evaluations/).`,
   );
   p();
   p('| system | FID ↓ | IS ↑ | precision ↑ | recall ↑ | class accuracy | images/s | command |');
@@ -163,11 +179,59 @@ export async function writeReport(log: StudyLog, out = 'docs/results.md'): Promi
     p('![FID sweep](figures/sweep-fid.png) ![IS sweep](figures/sweep-isMean.png)');
     p();
   }
+  // ---- stage-2 sampling
+  const tau = readJson<RunEvaluation[]>(evalPath(mainCtf, 'tau2'));
+  const argmax = readJson<RunEvaluation[]>(evalPath(mainCtf, 'argmax'))?.[0];
+  if (tau || argmax) {
+    p('### Stage-2 sampling (CTF, K = ' + MAIN_K + ')');
+    p();
+    p(
+      `Stage 1 fixed at its defaults (CFG 2, τ1 = 1.1); stage 2 sampled at τ2 ∈ {${TAU2}} (${cmd(log, `stage-2 temperature ${mainCtf.name}`)}) and by argmax (${cmd(log, `stage-2 argmax ${mainCtf.name}`)}).`,
+    );
+    p();
+    p('| stage 2 | FID | IS | precision | recall | class accuracy |');
+    p('|---|---|---|---|---|---|');
+    const row = (label: string, e: RunEvaluation) =>
+      p(`| ${label} | ${f(e.fid)} | ${f(e.isMean)} | ${f(e.precision, 3)} | ${f(e.recall, 3)} | ${f(100 * e.classAccuracy, 1)}% |`);
+    for (const e of tau ?? []) row(`τ2 = ${(e.settings as { stage2: { temperature: number } }).stage2.temperature}`, e);
+    if (argmax) row('argmax (top-k 1)', argmax);
+    p();
+  }
+  // ---- clusters: K and k-means vs random, at the short budget
+  const ablations = RUNS.filter((r) => r.budget === 'ablation')
+    .map((r) => ({ r, e: readJson<RunEvaluation[]>(evalPath(r))?.[0] }))
+    .filter((x) => x.e);
+  if (ablations.length) {
+    p('### Number of clusters and how they are made (short budget)');
+    p();
+    p(
+      `Each run trains stage 1 and stage 2 for the short budget (\`${BUDGET.ablation.join(' ')}\`), so the K = ${MAIN_K} k-means run appears again at that budget as the reference; evaluation as above.`,
+    );
+    p();
+    p('| clusters | stage-1 val accuracy | stage-2 val accuracy | FID | IS | precision | recall | class accuracy | images/s |');
+    p('|---|---|---|---|---|---|---|---|---|');
+    for (const { r, e } of ablations)
+      p(
+        `| ${r.label} | ${f(100 * (lastOf(join(r.dir, 'ar.metrics.jsonl'), 'valAcc') ?? NaN), 1)}% | ${f(100 * (lastOf(join(r.dir, 'aux.metrics.jsonl'), 'valAcc') ?? NaN), 1)}% | ${f(e!.fid)} | ${f(e!.isMean)} | ${f(e!.precision, 3)} | ${f(e!.recall, 3)} | ${f(100 * e!.classAccuracy, 1)}% | ${f(e!.imagesPerSecond, 1)} |`,
+      );
+    p();
+    p(
+      'Stage-1 accuracy is over K labels and stage-2 accuracy over 4096 codes given the true coarse map, so neither is comparable across K on its own; FID and IS are.',
+    );
+    p();
+  }
   // ---- samples
   p('## 5. Samples (one row per class, seed 0)');
   p();
-  for (const r of RUNS.filter((x) => x.budget === 'main'))
-    if (existsSync(join(FIG, `samples-${r.name}.png`))) p(`${r.label}:\n\n![${r.name}](figures/samples-${r.name}.png)\n`);
+  const grids = RUNS.filter((x) => x.budget === 'main' && existsSync(join(FIG, `samples-${x.name}.png`)));
+  if (grids.length) {
+    p(`| ${grids.map((r) => r.label).join(' | ')} |`);
+    p(`|${grids.map(() => '---|').join('')}`);
+    p(`| ${grids.map((r) => `![${r.name}](figures/samples-${r.name}.png)`).join(' | ')} |`);
+    p();
+    p(`Commands: ${grids.map((r) => cmd(log, `samples ${r.name}`)).join('; ')}.`);
+    p();
+  }
   // ---- speed
   if (evals.length) {
     p('## 6. Sampling speed');
@@ -184,11 +248,29 @@ export async function writeReport(log: StudyLog, out = 'docs/results.md'): Promi
   p();
   p(readingText(evals));
   p();
+  if (existsSync(DISCUSSION)) {
+    p('## 8. Discussion');
+    p();
+    p(readFileSync(DISCUSSION, 'utf8').trim());
+    p();
+  }
   p('## Commands, in order');
   p();
   for (const r of Object.values(log.records))
     p(`- ${r.name}: \`${r.command}\` — ${(r.seconds / 60).toFixed(1)} min, finished ${r.finishedAt}`);
+  copyEvaluations();
   writeFileAtomicSync(out, L.join('\n') + '\n');
+}
+
+/** The evaluation files behind the tables, copied beside the figures so the numbers travel with the report. */
+function copyEvaluations(): void {
+  const dir = join(FIG, 'evaluations');
+  mkdirSync(dir, { recursive: true });
+  for (const r of RUNS)
+    for (const tag of ['cfg2', 'sweep', 'tau2', 'argmax']) {
+      const from = evalPath(r, tag);
+      if (existsSync(from)) copyFileSync(from, join(dir, `${r.name}-${basename(from)}`));
+    }
 }
 
 /** Trainable parameters of a stage, from its checkpoint header (no weights are read). */
@@ -200,20 +282,33 @@ async function paramCount(r: StudyRun, stage: string): Promise<string> {
   return `${(n / 1e6).toFixed(2)}M`;
 }
 
-/** Plain statements derived from the numbers (the hand-written analysis sits in the README section of the note). */
+/** Plain statements derived from the numbers; the discussion (docs/study-discussion.md) interprets them. */
 function readingText(evals: { r: StudyRun; e: RunEvaluation }[]): string {
-  const base = evals.find((x) => x.r.name === 'baseline')?.e;
-  const ctf = evals.find((x) => x.r.name === `ctf-k${MAIN_K}`)?.e;
+  const get = (name: string) => evals.find((x) => x.r.name === name)?.e;
+  const base = get('baseline');
+  const ctf = get(`ctf-k${MAIN_K}`);
   if (!base || !ctf) return 'The main comparison has not been evaluated yet.';
-  const better = (a: number, b: number, lowerIsBetter: boolean) => (lowerIsBetter ? a < b : a > b);
+  const cmp = (a: number, b: number, lowerIsBetter: boolean) => ((lowerIsBetter ? a < b : a > b) ? 'better' : 'worse');
   const lines = [
-    `- FID: CTF ${f(ctf.fid)} vs baseline ${f(base.fid)} — CTF is ${better(ctf.fid, base.fid, true) ? 'better' : 'worse'} at equal stage-1 size and budget.`,
-    `- IS: CTF ${f(ctf.isMean)} vs baseline ${f(base.isMean)} — ${better(ctf.isMean, base.isMean, false) ? 'higher' : 'lower'} for CTF.`,
-    `- Precision ${f(ctf.precision, 3)} vs ${f(base.precision, 3)}; recall ${f(ctf.recall, 3)} vs ${f(base.recall, 3)}.`,
+    `- FID: CTF ${f(ctf.fid)} vs baseline ${f(base.fid)}: CTF is ${cmp(ctf.fid, base.fid, true)} at equal stage-1 size and budget.`,
+    `- IS: CTF ${f(ctf.isMean)} vs baseline ${f(base.isMean)}: CTF is ${cmp(ctf.isMean, base.isMean, false)}.`,
+    `- Precision ${f(ctf.precision, 3)} vs ${f(base.precision, 3)} (CTF ${cmp(ctf.precision, base.precision, false)}); recall ${f(ctf.recall, 3)} vs ${f(base.recall, 3)} (CTF ${cmp(ctf.recall, base.recall, false)}); class accuracy ${f(100 * ctf.classAccuracy, 1)}% vs ${f(100 * base.classAccuracy, 1)}%.`,
     `- Speed: CTF ${f(ctf.imagesPerSecond, 1)} images/s vs baseline ${f(base.imagesPerSecond, 1)} images/s (CTF adds one stage-2 pass; its stage-1 head is ${MAIN_K}-way instead of 4096-way).`,
   ];
-  const rand = evals.find((x) => x.r.name === `ctf-random-k${MAIN_K}`)?.e;
-  const short = evals.find((x) => x.r.name === `ctf-k${MAIN_K}-short`)?.e;
-  if (rand && short) lines.push(`- Random clusters at the short budget: FID ${f(rand.fid)} vs k-means ${f(short.fid)}.`);
+  const short = get(`ctf-k${MAIN_K}-short`);
+  const rand = get(`ctf-random-k${MAIN_K}`);
+  if (rand && short)
+    lines.push(
+      `- Random clusters vs k-means (K = ${MAIN_K}, short budget): FID ${f(rand.fid)} vs ${f(short.fid)}, IS ${f(rand.isMean)} vs ${f(short.isMean)}.`,
+    );
+  const byK = [32, MAIN_K, 512]
+    .map((k) => ({ k, e: k === MAIN_K ? short : get(`ctf-k${k}`) }))
+    .filter((x): x is { k: number; e: RunEvaluation } => x.e !== undefined);
+  if (byK.length > 1) {
+    const best = byK.reduce((a, b) => (b.e.fid < a.e.fid ? b : a));
+    lines.push(
+      `- Cluster count (short budget): FID ${byK.map(({ k, e }) => `K = ${k}: ${f(e.fid)}`).join(', ')}; the lowest is K = ${best.k}.`,
+    );
+  }
   return lines.join('\n');
 }

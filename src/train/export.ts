@@ -1,7 +1,8 @@
 // `ctfgen export`: a run as a small self-contained folder for shipping or sharing: weights only
 // (no optimizer state), the tokenizer and cluster file beside them, run.json pointing at them.
+// Runs that share one tokenizer can point it at one shared file (`tokenizerOut`) instead of a copy each.
 import { copyFileSync, mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { loadCheckpoint, saveCheckpoint } from '../io/index.js';
 import { RunDir, STAGES } from './run-dir.js';
 
@@ -13,12 +14,13 @@ async function weightsOnly(from: string, to: string): Promise<void> {
   await saveCheckpoint(to, ck.tensors, meta);
 }
 
-export async function exportRun(runDir: string, outDir: string): Promise<string[]> {
+export async function exportRun(runDir: string, outDir: string, tokenizerOut?: string): Promise<string[]> {
   const run = new RunDir(runDir);
   const info = run.readInfo();
   const out = new RunDir(outDir).ensure();
   const written: string[] = [];
-  const tokenizer = join(out.root, 'tokenizer.safetensors');
+  const tokenizer = tokenizerOut ?? join(out.root, 'tokenizer.safetensors');
+  mkdirSync(dirname(resolve(tokenizer)), { recursive: true });
   if (resolve(info.tokenizer).endsWith('.safetensors')) await weightsOnly(info.tokenizer, tokenizer);
   else copyFileSync(info.tokenizer, tokenizer);
   written.push(tokenizer);
