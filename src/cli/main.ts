@@ -295,14 +295,16 @@ evalCmd
 
 program
   .command('report')
-  .description('rewrite the study report (Markdown tables and PNG plots comparing the runs) from the files the study wrote')
-  .option('--out <md>', 'report path', 'docs/results.md')
-  .option('--log <json>', 'study log (commands and wall times)', 'docs/study-log.json')
-  .action(async (o: { out: string; log: string }) => {
+  .description('rewrite a study report (Markdown tables and PNG plots comparing the runs) from the files the study wrote')
+  .argument('[study]', 'fashion-mnist | emoji', 'fashion-mnist')
+  .option('--out <md>', "report path (default: the study's, e.g. docs/results.md)")
+  .action(async (name: string, o: { out?: string }) => {
     const { writeReport } = await import('../study/report.js');
     const { StudyLog } = await import('../study/runner.js');
-    await writeReport(new StudyLog(o.log), o.out);
-    console.log(`wrote ${o.out}`);
+    const { studyConfig } = await import('../study/studies.js');
+    const c = studyConfig(name);
+    await writeReport(c, new StudyLog(c.log), o.out);
+    console.log(`wrote ${o.out ?? c.report}`);
   });
 
 program.parseAsync(process.argv).catch((e: unknown) => {

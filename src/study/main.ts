@@ -1,14 +1,17 @@
-// `npm run study`: runs (or resumes) the Fashion-MNIST study and rewrites docs/results.md.
+// `npm run study [-- fashion-mnist|emoji] [--report-only]`: runs (or resumes) a study and rewrites
+// its report.
 import { mkdirSync } from 'node:fs';
-import { FIG, ROOT, studySteps } from './fashion-mnist.js';
 import { writeReport } from './report.js';
 import { runStudy, StudyLog } from './runner.js';
+import { studySteps } from './steps.js';
+import { studyConfig } from './studies.js';
 
-mkdirSync(ROOT, { recursive: true });
-mkdirSync(FIG, { recursive: true });
-const log = new StudyLog('docs/study-log.json');
-const reportOnly = process.argv.includes('--report-only');
-const ok = reportOnly || runStudy(studySteps(), log);
-await writeReport(log);
-console.log('wrote docs/results.md');
+const args = process.argv.slice(2);
+const c = studyConfig(args.find((a) => !a.startsWith('--')) ?? 'fashion-mnist');
+mkdirSync(c.root, { recursive: true });
+mkdirSync(c.fig, { recursive: true });
+const log = new StudyLog(c.log);
+const ok = args.includes('--report-only') || runStudy(studySteps(c), log);
+await writeReport(c, log);
+console.log(`wrote ${c.report}`);
 if (!ok) process.exitCode = 1;

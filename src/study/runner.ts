@@ -21,6 +21,8 @@ export interface StepRecord {
   command: string;
   seconds: number;
   finishedAt: string;
+  /** how the record was made when not by the runner (e.g. a step run by hand, timed from its own log) */
+  note?: string;
 }
 
 export class StudyLog {

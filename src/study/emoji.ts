@@ -1,0 +1,39 @@
+// The colour emoji study (docs/results-emoji.md): harder than Fashion-MNIST (colour, 1,906 images,
+// 9 broad categories). Trained on Google's emoji; Twitter's drawings of the same emoji serve as the
+// held-out split for tokenizer and token-model validation, and the FID reference is the training
+// set itself (there is no second sample of Google's drawings). Main comparison only: no ablations.
+import type { StudyConfig } from './config.js';
+
+export const EMOJI_STUDY: StudyConfig = {
+  name: 'emoji',
+  title: 'colour emoji',
+  root: 'runs/emoji',
+  fig: 'docs/figures/emoji',
+  report: 'docs/results-emoji.md',
+  log: 'docs/study-log-emoji.json',
+  discussion: 'docs/study-discussion-emoji.md',
+  tokenizer: {
+    preset: 'emoji',
+    steps: 1000,
+    description:
+      'LlamaGen VQ architecture scaled down (32x32 RGB, area-downsampled from 64, downsample 4 → 8x8 = 64 tokens, codebook 4096 x 8, l2-normalised codes, dead-code restarts)',
+  },
+  data: {
+    train: 'emoji-google',
+    test: 'emoji-twitter',
+    reference: 'emoji-google',
+    referenceDescription: 'the 1,906 Google emoji (the training set: FID here measures fit to it)',
+  },
+  classifier: { preset: 'emoji', path: 'models/emoji-classifier.safetensors' },
+  mainK: 128,
+  clusterKs: [32, 128, 512],
+  ablations: false,
+  budget: {
+    model: ['--dim', '128', '--layers', '4', '--heads', '4'],
+    main: ['--steps', '1200', '--batch-size', '32', '--lr', '1e-3', '--validate-every', '400', '--save-every', '400'],
+    ablation: [],
+  },
+  evalN: '900',
+  cfgSweep: '1,2,4',
+  tau2: '0.5,1.1',
+};
