@@ -26,6 +26,8 @@ export interface StudyConfig {
   clusterKs: number[];
   /** train short-budget CTF runs: random clusters at mainK, k-means at every other K and at mainK (their reference) */
   ablations: boolean;
+  /** cluster counts picked from the ablations and retrained at the main budget (runs `ctf-k<K>-main`) */
+  confirmKs: number[];
   budget: { model: string[]; main: string[]; ablation: string[] };
   evalN: string;
   cfgSweep: string;
@@ -42,6 +44,8 @@ export interface StudyRun {
   clusters?: string;
   budget: 'main' | 'ablation';
   label: string;
+  /** a main-budget run chosen from the ablations (trained and evaluated after them) */
+  confirm?: boolean;
 }
 
 export const tokenizerPath = (c: StudyConfig) => join(c.root, 'tokenizer.safetensors');
@@ -63,7 +67,7 @@ export function studyRuns(c: StudyConfig): StudyRun[] {
     system: 'ctf',
     clusters: clustersPath(c, method, k),
     budget,
-    label: `CTF, K = ${k} (${method === 'kmeans' ? 'k-means' : 'random clusters'})`,
+    label: `CTF, K = ${k} (${method === 'kmeans' ? 'k-means' : 'random clusters'})${budget === 'ablation' ? ', short budget' : ''}`,
   });
   const runs: StudyRun[] = [
     { name: 'baseline', dir: join(c.root, 'baseline'), system: 'baseline', budget: 'main', label: 'baseline (fine-token GPT)' },
@@ -73,5 +77,6 @@ export function studyRuns(c: StudyConfig): StudyRun[] {
     runs.push(ctf(`ctf-random-k${K}`, 'random', K, 'ablation'), ctf(`ctf-k${K}-short`, 'kmeans', K, 'ablation'));
     for (const k of clusterCounts(c)) if (k !== K) runs.push(ctf(`ctf-k${k}`, 'kmeans', k, 'ablation'));
   }
+  for (const k of c.confirmKs) runs.push({ ...ctf(`ctf-k${k}-main`, 'kmeans', k, 'main'), confirm: true });
   return runs;
 }

@@ -28,6 +28,7 @@ export const EMOJI_STUDY: StudyConfig = {
   mainK: 128,
   clusterKs: [32, 128, 512],
   ablations: false,
+  confirmKs: [],
   budget: {
     model: ['--dim', '128', '--layers', '4', '--heads', '4'],
     main: ['--steps', '1200', '--batch-size', '32', '--lr', '1e-3', '--validate-every', '400', '--save-every', '400'],

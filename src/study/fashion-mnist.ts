@@ -27,6 +27,7 @@ export const FASHION_MNIST_STUDY: StudyConfig = {
   mainK: 128,
   clusterKs: [32, 128, 512],
   ablations: true,
+  confirmKs: [32],
   budget: {
     model: ['--dim', '128', '--layers', '4', '--heads', '4'],
     main: ['--steps', '1600', '--batch-size', '32', '--lr', '1e-3', '--validate-every', '400', '--save-every', '400'],

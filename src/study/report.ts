@@ -25,6 +25,7 @@ export async function writeReport(c: StudyConfig, log: StudyLog, out = c.report)
   const L: string[] = [];
   const p = (s = '') => L.push(s);
   const FIG = c.fig;
+  mkdirSync(FIG, { recursive: true });
   const MAIN_K = c.mainK;
   const RUNS = studyRuns(c);
   /** figure paths as the report links them */
@@ -134,7 +135,7 @@ export async function writeReport(c: StudyConfig, log: StudyLog, out = c.report)
     if (!e) continue;
     evals.push({ r, e });
     p(
-      `| ${r.label}${r.budget === 'ablation' ? ' *(short budget)*' : ''} | ${f(e.fid)} | ${f(e.isMean)} ± ${f(e.isStd)} | ${f(e.precision, 3)} | ${f(e.recall, 3)} | ${f(100 * e.classAccuracy, 1)}% | ${f(e.imagesPerSecond, 1)} | ${cmd(log, `eval ${r.name}`)} |`,
+      `| ${r.label} | ${f(e.fid)} | ${f(e.isMean)} ± ${f(e.isStd)} | ${f(e.precision, 3)} | ${f(e.recall, 3)} | ${f(100 * e.classAccuracy, 1)}% | ${f(e.imagesPerSecond, 1)} | ${cmd(log, `eval ${r.name}`)} |`,
     );
   }
   p();
@@ -303,6 +304,13 @@ function readingText(c: StudyConfig, evals: { r: StudyRun; e: RunEvaluation }[])
     lines.push(
       `- Random clusters vs k-means (K = ${MAIN_K}, short budget): FID ${f(rand.fid)} vs ${f(short.fid)}, IS ${f(rand.isMean)} vs ${f(short.isMean)}.`,
     );
+  for (const r of studyRuns(c).filter((x) => x.confirm)) {
+    const e = get(r.name);
+    if (e)
+      lines.push(
+        `- ${r.label}, retrained at the main budget after the short-budget runs: FID ${f(e.fid)} vs baseline ${f(base.fid)} (${cmp(e.fid, base.fid, true)}), IS ${f(e.isMean)} vs ${f(base.isMean)} (${cmp(e.isMean, base.isMean, false)}), precision ${f(e.precision, 3)}, recall ${f(e.recall, 3)}, class accuracy ${f(100 * e.classAccuracy, 1)}%, ${f(e.imagesPerSecond, 1)} images/s.`,
+      );
+  }
   const byK = [...new Set([...c.clusterKs, MAIN_K])]
     .map((k) => ({ k, e: k === MAIN_K ? short : get(`ctf-k${k}`) }))
     .filter((x): x is { k: number; e: RunEvaluation } => x.e !== undefined);

@@ -49,7 +49,7 @@ function evalSteps(c: StudyConfig, r: StudyRun): StudyStep[] {
   });
   const steps = [step('eval', 'cfg2', [])];
   if (r.budget === 'main') steps.push(step('cfg sweep', 'sweep', ['--sweep', `cfg=${c.cfgSweep}`]));
-  if (r.budget === 'main' && r.system === 'ctf')
+  if (r.name === `ctf-k${c.mainK}`)
     steps.push(
       step('stage-2 temperature', 'tau2', ['--sweep', `temperature2=${c.tau2}`]),
       step('stage-2 argmax', 'argmax', ['--top-k2', '1']),
@@ -66,8 +66,14 @@ function redundancyStep(c: StudyConfig, name: string, ks: number[], method: 'kme
 export function studySteps(c: StudyConfig): StudyStep[] {
   const tok = tokenizerPath(c);
   const runs = studyRuns(c);
-  const main = runs.filter((r) => r.budget === 'main');
+  const main = runs.filter((r) => r.budget === 'main' && !r.confirm);
   const ablations = runs.filter((r) => r.budget === 'ablation');
+  const confirm = runs.filter((r) => r.confirm);
+  const samples = (r: StudyRun): StudyStep => ({
+    name: `samples ${r.name}`,
+    args: ['sample', '--run', r.dir, '--class', 'all', '--n', '10', '--out', join(c.fig, `samples-${r.name}.png`)],
+    outputs: [join(c.fig, `samples-${r.name}.png`)],
+  });
   const tokGrid = join(c.fig, 'tokenizer-recon.png');
   const encode = (split: 'train' | 'test', out: string): StudyStep => ({
     name: `encode ${split}`,
@@ -114,11 +120,7 @@ export function studySteps(c: StudyConfig): StudyStep[] {
     },
     ...main.flatMap((r) => trainSteps(c, r)),
     ...main.flatMap((r) => evalSteps(c, r)),
-    ...main.map((r) => ({
-      name: `samples ${r.name}`,
-      args: ['sample', '--run', r.dir, '--class', 'all', '--n', '10', '--out', join(c.fig, `samples-${r.name}.png`)],
-      outputs: [join(c.fig, `samples-${r.name}.png`)],
-    })),
+    ...main.map(samples),
   );
   if (c.shipped) {
     // the shipped runs point at one shared tokenizer file
@@ -133,5 +135,6 @@ export function studySteps(c: StudyConfig): StudyStep[] {
     }
   }
   steps.push(...ablations.flatMap((r) => trainSteps(c, r)), ...ablations.flatMap((r) => evalSteps(c, r)));
+  steps.push(...confirm.flatMap((r) => [...trainSteps(c, r), ...evalSteps(c, r), samples(r)]));
   return steps;
 }
