@@ -14,6 +14,8 @@ export interface GenerateOptions extends SamplingOptions {
   numTokens?: number;
   /** false recomputes the full forward at every step (reference path). Default true. */
   useCache?: boolean;
+  /** bool [V]: the only tokens that may be drawn (CTF stage 1: labels that have codes). */
+  allowed?: Tensor;
   /** Called after each generated token (progress). */
   onStep?: (step: number, total: number) => void;
 }
@@ -40,7 +42,7 @@ export function generate(model: GPT, classes: Tensor, o: GenerateOptions = {}): 
     const tokens: Tensor[] = [];
     const pick = (logits: Tensor, step: number): Tensor => {
       const l = guided ? combineCfg(logits, cfgScaleAt(o, step, total)) : logits;
-      return keep(sampleLogits(l, o));
+      return keep(sampleLogits(o.allowed ? l.maskedFill(o.allowed.logicalNot(), -Infinity) : l, o));
     };
     const cache = o.useCache === false ? null : model.newCache(guided ? 2 * B : B);
     try {

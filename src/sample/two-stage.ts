@@ -2,9 +2,10 @@
 // it into fine tokens in one pass of the auxiliary model. The baseline is stage 1 alone over fine
 // tokens. Defaults follow the method notes: CFG 2.0, τ1 = τ2 = 1.1, top-k all.
 import * as T from '../torch/index.js';
-import { auxLogits, maskToClusters } from '../models/aux.js';
+import { auxLogits } from '../models/aux.js';
 import type { GPT } from '../models/gpt.js';
 import { generate, type GenerateOptions } from './generate.js';
+import { clusterTable, sampleWithinClusters } from './cluster-table.js';
 import { combineCfg, sampleLogits, validateSampling, type SamplingOptions } from './logits.js';
 
 export interface TokenModels {
@@ -53,9 +54,11 @@ export function stage2Tokens(
           const [B, L, V] = [classes.size(0), coarse.size(1), both.size(-1)];
           logits = combineCfg(both.reshape(2 * B * L, V), cfg).reshape(B, L, V); // rows: cond block, then uncond block
         } else logits = auxLogits(model, classes, coarse);
-        if (o.restrict ?? true) logits = maskToClusters(logits, models.idxToCluster, coarse);
         const [B, L, V] = logits.shape as [number, number, number];
-        return sampleLogits(logits.reshape(B * L, V), o).reshape(B, L);
+        const flat = logits.reshape(B * L, V);
+        if (!(o.restrict ?? true)) return sampleLogits(flat, o).reshape(B, L);
+        const table = clusterTable(models.idxToCluster, models.stage1.config.vocabSize);
+        return sampleWithinClusters(flat, coarse.reshape(B * L), table, o).reshape(B, L);
       }),
     );
   } finally {
@@ -74,11 +77,14 @@ export interface SampledTokens {
 /** classes int64 [B] → fine tokens (CTF when stage 2 is present, else baseline). */
 export function sampleTokens(models: TokenModels, classes: T.Tensor, o: TwoStageOptions = {}): SampledTokens {
   const s1 = { ...DEFAULT_SAMPLING.stage1, ...o.stage1 };
+  if (models.stage2 && !models.idxToCluster) throw new Error('CTF sampling needs the cluster map (idxToCluster)');
   const t0 = performance.now();
-  const first = generate(models.stage1, classes, s1);
+  // CTF: coarse labels without codes (possible with k-means) are never drawn
+  const allowed = models.stage2 ? T.tidy(() => clusterTable(models.idxToCluster!, models.stage1.config.vocabSize).nonEmpty) : undefined;
+  const first = generate(models.stage1, classes, { ...s1, allowed });
+  allowed?.dispose();
   const t1 = performance.now();
   if (!models.stage2) return { fine: first, seconds: { stage1: (t1 - t0) / 1000, stage2: 0 } };
-  if (!models.idxToCluster) throw new Error('CTF sampling needs the cluster map (idxToCluster)');
   const fine = stage2Tokens(models as Required<TokenModels>, classes, first, { ...DEFAULT_SAMPLING.stage2, ...o.stage2 });
   return { fine, coarse: first, seconds: { stage1: (t1 - t0) / 1000, stage2: (performance.now() - t1) / 1000 } };
 }

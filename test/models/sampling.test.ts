@@ -1,5 +1,6 @@
 // Sampling rules: top-k 1 is argmax, CFG scale 1 is the conditional model, filters keep the right
-// tokens, and restricted stage-2 output always lies in the sampled cluster.
+// tokens, restricted stage-2 output always lies in the sampled cluster with the softmax-over-members
+// distribution, and stage 1 never draws a coarse label without codes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as T from '../../src/torch/index.js';
@@ -7,6 +8,7 @@ import { GPT } from '../../src/models/gpt.js';
 import { filterLogits, sampleLogits, combineCfg } from '../../src/sample/logits.js';
 import { generate } from '../../src/sample/generate.js';
 import { sampleTokens } from '../../src/sample/two-stage.js';
+import { clusterTable, sampleWithinClusters } from '../../src/sample/cluster-table.js';
 
 function model(vocab: number, input?: number, attention: 'causal' | 'full' = 'causal'): GPT {
   const m = new GPT({ dim: 32, nLayer: 1, nHead: 2, vocabSize: vocab, inputVocabSize: input, numClasses: 3, blockSize: 16, attention });
@@ -90,4 +92,60 @@ test('restricted stage-2 output always lies in the sampled cluster; baseline pat
   assert.throws(() => sampleTokens({ stage1, stage2 }, classes), /needs the cluster map/);
   assert.throws(() => generate(stage1, classes, { temperature: -1 }), /temperature must be ≥ 0/);
   assert.throws(() => generate(stage1, classes, { topK: -2 }), /top-k/);
+});
+
+test('sampling within clusters: the distribution of softmax over the members; argmax = argmax of masked logits', () => {
+  T.manualSeed(3);
+  // 10 codes in 3 labels (label 2 has one code); 2 positions, labelled 0 and 1, each drawn 20,000 times
+  const labels = [0, 1, 0, 1, 0, 2, 1, 0, 1, 1];
+  const table = clusterTable(T.tensor(labels, 'int64'), 3);
+  assert.deepEqual(table.members.shape, [3, 5]);
+  const logits = T.tensor([
+    [0.5, 9, 1.5, 9, -1, 9, 9, 0, 9, 9],
+    [9, 0.2, 9, -0.5, 9, 9, 1, 9, 0.7, 0],
+  ]);
+  const n = 20000;
+  const rows = T.tensor([0, 1], 'int64').repeatInterleave(n, 0);
+  const drawn = sampleWithinClusters(logits.indexSelect(0, rows), rows, table, { temperature: 1 }).toArray();
+  for (const [row, label] of [
+    [0, 0],
+    [1, 1],
+  ] as const) {
+    const members = labels.flatMap((l, code) => (l === label ? [code] : []));
+    const z = members.map((c) => Math.exp(logits.toArray()[row * 10 + c]!));
+    const total = z.reduce((a, b) => a + b, 0);
+    const counts = new Map<number, number>();
+    drawn.slice(row * n, (row + 1) * n).forEach((c) => counts.set(c, (counts.get(c) ?? 0) + 1));
+    assert.deepEqual([...counts.keys()].sort(), [...members].sort(), `row ${row} draws only members of label ${label}`);
+    members.forEach((c, j) => {
+      const p = z[j]! / total;
+      const f = counts.get(c)! / n;
+      assert.ok(Math.abs(f - p) < 4 * Math.sqrt((p * (1 - p)) / n) + 1e-3, `code ${c}: frequency ${f} vs probability ${p}`);
+    });
+  }
+  const greedy = sampleWithinClusters(logits, T.tensor([0, 1], 'int64'), table, { greedy: true }).toArray();
+  assert.deepEqual(greedy, [2, 6]);
+  assert.deepEqual(sampleWithinClusters(logits, T.tensor([2, 2], 'int64'), table, {}).toArray(), [5, 5]);
+});
+
+test('CTF stage 1 never draws a coarse label that has no codes', () => {
+  T.manualSeed(4);
+  const V = 12;
+  // labels 1 and 3 of 4 are empty
+  const idxToCluster = T.keep(
+    T.tensor(
+      Array.from({ length: V }, (_, i) => (i % 2) * 2),
+      'int64',
+    ),
+  );
+  assert.deepEqual(clusterTable(idxToCluster, 4).nonEmpty.toArray(), [1, 0, 1, 0]);
+  const r = sampleTokens({ stage1: model(4), stage2: model(V, 4, 'full'), idxToCluster }, T.tensor([0, 1, 2, 0, 1, 2], 'int64'), {
+    stage1: { temperature: 3 },
+  });
+  const coarse = r.coarse!.toArray();
+  assert.ok(
+    coarse.every((c) => c === 0 || c === 2),
+    `coarse labels ${[...new Set(coarse)]}`,
+  );
+  r.fine.toArray().forEach((f, i) => assert.equal((f % 2) * 2, coarse[i]));
 });
