@@ -30,6 +30,8 @@ export interface StudyConfig {
   confirmKs: number[];
   budget: { model: string[]; main: string[]; ablation: string[] };
   evalN: string;
+  /** extra sampling seeds for the main runs' default evaluation (seed 0 is the main table's): FID noise */
+  seeds: number[];
   cfgSweep: string;
   /** stage-2 temperatures compared for the main CTF run */
   tau2: string;

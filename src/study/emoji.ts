@@ -35,6 +35,7 @@ export const EMOJI_STUDY: StudyConfig = {
     ablation: [],
   },
   evalN: '900',
+  seeds: [1, 2],
   cfgSweep: '1,2,4',
   tau2: '0.5,1.1',
 };

@@ -34,6 +34,7 @@ export const FASHION_MNIST_STUDY: StudyConfig = {
     ablation: ['--steps', '600', '--batch-size', '32', '--lr', '1e-3', '--validate-every', '300', '--save-every', '300'],
   },
   evalN: '1000',
+  seeds: [1, 2],
   cfgSweep: '1,1.5,2,3,4',
   tau2: '0.5,0.8,1.1',
   // K = 32 at the main budget has the lowest FID of the CTF runs (docs/results.md)

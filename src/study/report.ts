@@ -17,6 +17,12 @@ function cmd(log: StudyLog, name: string): string {
   return r ? `\`${r.command}\` (${(r.seconds / 60).toFixed(1)} min)` : '(not run yet)';
 }
 
+/** mean and sample standard deviation */
+function meanStd(xs: number[]): [number, number] {
+  const m = xs.reduce((a, b) => a + b, 0) / xs.length;
+  return [m, Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / Math.max(1, xs.length - 1))];
+}
+
 function lastOf(path: string, key: string): number | undefined {
   const recs = new MetricsLog(path).read().filter((r) => typeof r[key] === 'number');
   return recs.length ? (recs[recs.length - 1]![key] as number) : undefined;
@@ -152,6 +158,27 @@ export async function writeReport(c: StudyConfig, log: StudyLog, out = c.report)
     p(`![FID](${fig('fid.png')})`);
     p();
   }
+  // ---- sampling noise
+  const seeded = RUNS.filter((r) => r.budget === 'main')
+    .map((r) => ({ r, es: [evalPath(r), ...c.seeds.map((s) => evalPath(r, `seed${s}`))].map((q) => readJson<RunEvaluation[]>(q)?.[0]) }))
+    .filter((x) => x.es.every((e) => e));
+  if (seeded.length) {
+    const seeds = [0, ...c.seeds];
+    p('### Sampling noise');
+    p();
+    p(
+      `The same models and settings sampled with seeds ${seeds.join(', ')} (\`--seed\`): differences between systems smaller than the spread here are noise.`,
+    );
+    p();
+    p(`| system | ${seeds.map((s) => `FID, seed ${s}`).join(' | ')} | FID mean ± std | IS mean ± std |`);
+    p(`|---|${seeds.map(() => '---|').join('')}---|---|`);
+    for (const { r, es } of seeded) {
+      const [fm, fs] = meanStd(es.map((e) => e!.fid));
+      const [im, is] = meanStd(es.map((e) => e!.isMean));
+      p(`| ${r.label} | ${es.map((e) => f(e!.fid)).join(' | ')} | ${f(fm)} ± ${f(fs)} | ${f(im)} ± ${f(is)} |`);
+    }
+    p();
+  }
   // ---- cfg sweep
   const sweeps = RUNS.filter((r) => r.budget === 'main').map((r) => ({ r, s: readJson<RunEvaluation[]>(evalPath(r, 'sweep')) }));
   if (sweeps.some((x) => x.s)) {
@@ -269,7 +296,7 @@ function copyEvaluations(c: StudyConfig): void {
   const dir = join(c.fig, 'evaluations');
   mkdirSync(dir, { recursive: true });
   for (const r of studyRuns(c))
-    for (const tag of ['cfg2', 'sweep', 'tau2', 'argmax']) {
+    for (const tag of ['cfg2', 'sweep', 'tau2', 'argmax', ...c.seeds.map((s) => `seed${s}`)]) {
       const from = evalPath(r, tag);
       if (existsSync(from)) copyFileSync(from, join(dir, `${r.name}-${basename(from)}`));
     }

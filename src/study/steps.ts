@@ -50,6 +50,7 @@ function evalSteps(c: StudyConfig, r: StudyRun): StudyStep[] {
   });
   const steps = [step('eval', 'cfg2', [])];
   if (r.budget === 'main') steps.push(step('cfg sweep', 'sweep', ['--sweep', `cfg=${c.cfgSweep}`]));
+  if (r.budget === 'main') for (const seed of c.seeds) steps.push(step(`seed ${seed}`, `seed${seed}`, ['--seed', String(seed)]));
   if (r.name === `ctf-k${c.mainK}`)
     steps.push(
       step('stage-2 temperature', 'tau2', ['--sweep', `temperature2=${c.tau2}`]),

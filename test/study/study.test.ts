@@ -92,6 +92,8 @@ test('report: tables carry the numbers of the result files, the reading follows 
     writeFileSync(evalPath(r, tag), JSON.stringify(e));
   };
   put('baseline', 'cfg2', [fakeEvaluation(40.5, 3.25, 0.5, 0.6)]);
+  put('baseline', 'seed1', [fakeEvaluation(42.5, 3.25, 0.5, 0.6)]);
+  put('baseline', 'seed2', [fakeEvaluation(44.5, 3.25, 0.5, 0.6)]);
   put('ctf-k128', 'cfg2', [fakeEvaluation(30.25, 4.5, 0.7, 0.4)]);
   put('ctf-k128', 'sweep', [fakeEvaluation(33, 4, 0.6, 0.5, 1), fakeEvaluation(30.25, 4.5, 0.7, 0.4, 2)]);
   put('ctf-k128-short', 'cfg2', [fakeEvaluation(50, 3, 0.5, 0.5)]);
@@ -114,6 +116,8 @@ test('report: tables carry the numbers of the result files, the reading follows 
   assert.match(md, /Random clusters vs k-means \(K = 128, short budget\): FID 90\.00 vs 50\.00/);
   assert.match(md, /K = 32: 45\.00, K = 128: 50\.00; the lowest is K = 32/);
   assert.match(md, /\| CTF, K = 128 \(k-means\) \| 1 \| 33\.00 \|/);
+  assert.match(md, /\| baseline \(fine-token GPT\) \| 40\.50 \| 42\.50 \| 44\.50 \| 42\.50 ± 2\.00 \| 3\.25 ± 0\.00 \|/);
+  assert.doesNotMatch(md, /\| CTF, K = 128 \(k-means\) \| 30\.25 \| 3\d\.\d\d \|/, 'no noise row without the seed files');
   assert.match(md, /## 8\. Discussion\n\nHand-written words\./);
   assert.match(md, /\(not run yet\)/);
   assert.match(md, /!\[FID\]\(figures\/fid\.png\)/);
