@@ -105,6 +105,7 @@ for (const [stage, what] of [
     .option('--steps <n>', 'optimizer steps', positiveInt)
     .option('--batch-size <n>', 'batch size', positiveInt)
     .option('--grad-accum <n>', 'micro-batches per optimizer step', positiveInt)
+    .option('--ema <decay>', 'keep EMA weights with this decay (e.g. 0.999); sampling uses them', positiveNumber)
     .option('--lr <x>', 'peak learning rate', positiveNumber)
     .option('--dim <n>', 'model width', positiveInt)
     .option('--layers <n>', 'transformer layers', positiveInt)

@@ -15,6 +15,7 @@ export interface TrainCmdOptions {
   steps?: number;
   batchSize?: number;
   gradAccum?: number;
+  ema?: number;
   lr?: number;
   dim?: number;
   layers?: number;
@@ -42,6 +43,7 @@ export async function trainCommand(stage: Stage, o: TrainCmdOptions): Promise<vo
     steps: o.steps ?? p.steps,
     batchSize: o.batchSize ?? p.batchSize,
     gradAccumulation: o.gradAccum,
+    ema: o.ema,
     schedule: { ...p.schedule, ...(o.lr !== undefined ? { lr: o.lr } : {}) },
     seed: o.seed,
     resume: o.resume,

@@ -1,6 +1,7 @@
 // Everything `ctfgen sample --run <dir>` needs, from the run folder alone: the tokenizer, the
 // cluster map and the trained stages.
 import { loadCheckpoint } from '../io/index.js';
+import { samplingWeights } from '../train/ema.js';
 import { loadClusters } from '../cluster/clusters.js';
 import { GPT } from '../models/gpt.js';
 import type { GPTConfig } from '../models/gpt-config.js';
@@ -26,7 +27,7 @@ export async function loadStage(run: RunDir, stage: Stage): Promise<GPT> {
     );
   const ck = await loadCheckpoint(run.checkpoint(stage));
   const model = new GPT(ck.meta.modelConfig as GPTConfig);
-  const weights = T.tensorsFromRaw(ck.tensors);
+  const weights = T.tensorsFromRaw(samplingWeights(ck));
   try {
     model.loadStateDict(weights);
   } finally {

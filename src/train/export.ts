@@ -4,6 +4,7 @@
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { loadCheckpoint, saveCheckpoint } from '../io/index.js';
+import { samplingWeights } from './ema.js';
 import { RunDir, STAGES } from './run-dir.js';
 
 const DROP = ['rng', 'trainerState', 'optimizerStep'];
@@ -11,7 +12,8 @@ const DROP = ['rng', 'trainerState', 'optimizerStep'];
 async function weightsOnly(from: string, to: string): Promise<void> {
   const ck = await loadCheckpoint(from);
   const meta = Object.fromEntries(Object.entries(ck.meta).filter(([k]) => !DROP.includes(k)));
-  await saveCheckpoint(to, ck.tensors, meta);
+  // a run trained with --ema ships its averaged weights
+  await saveCheckpoint(to, samplingWeights(ck), meta);
 }
 
 export async function exportRun(runDir: string, outDir: string, tokenizerOut?: string): Promise<string[]> {

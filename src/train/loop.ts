@@ -7,6 +7,7 @@ import * as T from '../torch/index.js';
 import type { AdamW, Module } from '../nn/index.js';
 import { progress } from '../cli/progress.js';
 import { MetricsLog, type MetricRecord } from './metrics-log.js';
+import type { Ema } from './ema.js';
 import { lrAt, type LrSchedule } from './schedule.js';
 
 export interface MicroStepResult {
@@ -26,6 +27,8 @@ export interface LoopSpec {
   microStep: (step: number, micro: number) => MicroStepResult;
   gradAccumulation?: number;
   gradClip?: number;
+  /** parameter averages updated after every optimizer step, saved and restored with the optimizer */
+  ema?: Ema;
   /** After each optimizer step (e.g. dead-code restarts); returned numbers are logged with the step. */
   afterStep?: (step: number) => Record<string, number> | void;
   validate?: () => Record<string, number>;
@@ -60,6 +63,7 @@ const b64 = (u: Uint8Array) => Buffer.from(u).toString('base64');
 export async function saveTrainingCheckpoint(spec: LoopSpec, step: number): Promise<void> {
   const weights = T.tensorsToRaw(spec.model.stateDict());
   const optim = new Map<string, RawTensor>(T.tensorsToRaw(spec.optimizer.stateTensors()));
+  if (spec.ema) for (const [n, t] of T.tensorsToRaw(spec.ema.stateTensors())) optim.set(n, t);
   const meta = {
     ...spec.meta,
     step,
@@ -78,6 +82,7 @@ async function restore(spec: LoopSpec): Promise<number> {
   try {
     spec.model.loadStateDict(weights);
     spec.optimizer.loadState(optim, Number(ck.meta.optimizerStep ?? ck.meta.step));
+    if (spec.ema && !spec.ema.load(optim)) spec.ema.reset();
   } finally {
     T.dispose(weights);
     T.dispose(optim);
@@ -130,6 +135,7 @@ export async function runLoop(spec: LoopSpec): Promise<LoopResult> {
       }
       const gradNorm = spec.gradClip ? T.clipGradNorm(params, spec.gradClip) : NaN;
       spec.optimizer.step();
+      spec.ema?.update();
       T.zeroGrad(params);
       const extra = spec.afterStep?.(step) ?? {};
       const secs = (Date.now() - tStep) / 1000;

@@ -10,6 +10,7 @@ import { GPT } from '../models/gpt.js';
 import type { GPTConfig } from '../models/gpt-config.js';
 import { AdamW, decayGroups } from '../nn/index.js';
 import * as T from '../torch/index.js';
+import { Ema } from './ema.js';
 import { runLoop, type LoopResult } from './loop.js';
 import { RunDir, type Stage } from './run-dir.js';
 import type { LrSchedule } from './schedule.js';
@@ -35,6 +36,8 @@ export interface TokenTrainOptions {
   schedule?: LrSchedule;
   weightDecay?: number;
   gradClip?: number;
+  /** decay of parameter averages kept beside the weights (e.g. 0.999); sampling then uses them */
+  ema?: number;
   dropout?: { token?: number; resid?: number; ffn?: number; class?: number };
   /** stage 2: 'full' (default) or 'causal' attention */
   auxAttention?: 'full' | 'causal';
@@ -163,6 +166,7 @@ export async function trainTokens(o: TokenTrainOptions): Promise<LoopResult & { 
     return { fine: T.fromArray(tokens, [idx.length, L], 'int64'), classes: T.fromArray(labels, [idx.length], 'int64') };
   };
   const auxMask = o.auxMask ?? false;
+  const ema = o.ema ? new Ema(model, o.ema) : undefined;
   try {
     const result = await runLoop({
       name: `train ${o.stage}`,
@@ -172,6 +176,7 @@ export async function trainTokens(o: TokenTrainOptions): Promise<LoopResult & { 
       schedule: o.schedule ?? { lr: 1e-4 },
       gradAccumulation: accum,
       gradClip: o.gradClip ?? 1,
+      ema,
       checkpointPath: run.checkpoint(o.stage),
       metricsPath: run.metrics(o.stage),
       resume: o.resume,
@@ -219,6 +224,7 @@ export async function trainTokens(o: TokenTrainOptions): Promise<LoopResult & { 
     return { ...result, model };
   } finally {
     optimizer.dispose();
+    ema?.dispose();
     idxToCluster?.dispose();
   }
 }

@@ -1,12 +1,19 @@
 // Stage 1, stage 2 and baseline trainers on the fixture (with a stand-in tokenizer): validation
 // loss falls, resume reproduces the loss sequence, and stage 2 recovers fine tokens from coarse
-// labels better than picking a random member of each cluster.
+// labels better than picking a random member of each cluster; EMA weights resume exactly and are
+// what sampling loads.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { MetricsLog } from '../../src/train/metrics-log.js';
 import { trainTokens, type TokenTrainOptions } from '../../src/train/train-tokens.js';
 import { clusterMembers } from '../../src/cluster/clusters.js';
+import { Ema } from '../../src/train/ema.js';
+import { Linear } from '../../src/nn/index.js';
+import * as T from '../../src/torch/index.js';
+import { loadCheckpoint } from '../../src/io/index.js';
+import { loadStage } from '../../src/sample/load-run.js';
+import { RunDir } from '../../src/train/run-dir.js';
 import { syntheticSetup, LEVELS, type SyntheticSetup } from './synthetic.js';
 
 let setup: SyntheticSetup;
@@ -78,4 +85,37 @@ test('stage 2 given true coarse labels beats a random member of the cluster', as
     for (let p = 0; p < 49; p++) expected += 1 / sizes[setup.clusters.idxToCluster[codes[i * variants * 49 + p]!]!]!;
   expected /= n * 49;
   assert.ok(r.last.valAcc! > expected + 0.1, `stage-2 accuracy ${r.last.valAcc} vs random member ${expected}`);
+});
+
+test('EMA: shadow = decay·shadow + (1 − decay)·weight; a resumed run ends with the same averages; sampling loads them', async () => {
+  const lin = new Linear(1, 1, { bias: false });
+  T.noGrad(() => lin.weight.fill_(1));
+  const ema = new Ema(lin, 0.5);
+  for (const w of [3, 5]) {
+    T.noGrad(() => lin.weight.fill_(w));
+    ema.update();
+  }
+  assert.deepEqual(ema.stateTensors().get('ema.weight')!.toArray(), [3.5]);
+  assert.throws(() => new Ema(lin, 1), /EMA decay must lie in \(0, 1\)/);
+  ema.dispose();
+  lin.dispose();
+
+  const opts = (run: string) => ({ ...base(setup, 'ar', run, 12), validateEvery: 6, ema: 0.9, schedule: { lr: 3e-3 } });
+  (await trainTokens(opts('ema-full'))).model.dispose();
+  (await trainTokens({ ...opts('ema-resumed'), untilStep: 6 })).model.dispose();
+  (await trainTokens({ ...opts('ema-resumed'), resume: true })).model.dispose();
+  const full = await loadCheckpoint(join(setup.dir, 'ema-full', 'ar.safetensors'));
+  const resumed = await loadCheckpoint(join(setup.dir, 'ema-resumed', 'ar.safetensors'));
+  const emaNames = [...full.optimizer.keys()].filter((n) => n.startsWith('ema.'));
+  assert.ok(emaNames.length > 0 && emaNames.length === full.tensors.size, 'every weight has an average');
+  for (const n of emaNames) assert.deepEqual(resumed.optimizer.get(n)!.data, full.optimizer.get(n)!.data, n);
+  // the averages differ from the last weights, and sampling loads the averages
+  const head = 'output.weight';
+  assert.notDeepEqual(full.optimizer.get(`ema.${head}`)!.data, full.tensors.get(head)!.data);
+  const model = await loadStage(new RunDir(join(setup.dir, 'ema-full')), 'ar');
+  assert.deepEqual(
+    new Uint8Array(model.output.weight.contiguous().toFloat32Array().buffer),
+    new Uint8Array(full.optimizer.get(`ema.${head}`)!.data),
+  );
+  model.dispose();
 });
