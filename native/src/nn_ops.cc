@@ -84,18 +84,23 @@ CTF_OP(interpolateBilinear) {
     return Wrap(info.Env(), at::upsample_bilinear2d(T(info, 0), size, Bool(info, 2), c10::nullopt, c10::nullopt));
   } CTF_END
 }
+// (x, kernel, stride?, padding?, countIncludePad?) as F.avg_pool2d
 CTF_OP(avgPool2d) {
   CTF_BODY(avgPool2d) {
     auto k = Ints(info, 1);
     auto s = Present(info, 2) ? Ints(info, 2) : k;
-    return Wrap(info.Env(), at::avg_pool2d(T(info, 0), k, s));
+    auto p = Present(info, 3) ? Ints(info, 3) : std::vector<int64_t>{0};
+    bool includePad = Present(info, 4) ? info[4].As<Napi::Boolean>().Value() : true;
+    return Wrap(info.Env(), at::avg_pool2d(T(info, 0), k, s, p, false, includePad));
   } CTF_END
 }
+// (x, kernel, stride?, padding?) as F.max_pool2d
 CTF_OP(maxPool2d) {
   CTF_BODY(maxPool2d) {
     auto k = Ints(info, 1);
     auto s = Present(info, 2) ? Ints(info, 2) : k;
-    return Wrap(info.Env(), at::max_pool2d(T(info, 0), k, s));
+    auto p = Present(info, 3) ? Ints(info, 3) : std::vector<int64_t>{0};
+    return Wrap(info.Env(), at::max_pool2d(T(info, 0), k, s, p));
   } CTF_END
 }
 CTF_OP(adaptiveAvgPool2d) {

@@ -9,6 +9,24 @@ import type { ImageShape, TransformSpec } from '../data/transforms.js';
 import { adaptiveAvgPool2d, dropout, maxPool2d, type Tensor } from '../torch/index.js';
 import { contentId } from '../util/content-id.js';
 
+/**
+ * What evaluation needs of a feature network: ctfgen's FeatureClassifier, or Inception-v3 when the
+ * user has its weights (inception.ts). Images in [-1, 1] of the configured channels and size.
+ */
+export interface FeatureNetwork {
+  readonly config: { featureDim: number; numClasses: number; imageSize: number; channels: number };
+  /** false when its classes are not the data set's (Inception's ImageNet classes): no class accuracy */
+  readonly datasetClasses?: boolean;
+  readonly training: boolean;
+  forward(x: Tensor): { features: Tensor; logits: Tensor };
+  /** dataset images → network input (default classifierInputTransform) */
+  inputTransform?(shape: ImageShape): TransformSpec;
+  stateDict(): Map<string, Tensor>;
+  train(on?: boolean): unknown;
+  eval(): unknown;
+  dispose(): void;
+}
+
 export interface FeatureClassifierConfig {
   /** input channels (1 grey, 3 RGB) */
   channels: number;
@@ -123,7 +141,7 @@ export class FeatureClassifier extends Module {
  * A short content id of the network (architecture + weights), which names cached reference
  * statistics: statistics from one classifier are never compared with features of another.
  */
-export function classifierId(model: FeatureClassifier): string {
+export function classifierId(model: FeatureNetwork): string {
   const enc = new TextEncoder();
   const parts: Uint8Array[] = [enc.encode(JSON.stringify(model.config))];
   for (const [name, t] of [...model.stateDict()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {

@@ -7,8 +7,8 @@ import * as T from '../torch/index.js';
 import { sampleImages } from '../sample/images.js';
 import { loadRun, type SystemKind } from '../sample/load-run.js';
 import { samplingFromOptions, type SampleCmdOptions } from '../sample/sample-command.js';
-import { loadClassifier } from './train-classifier.js';
-import { evaluateImages, referenceStats, type EvaluationResult } from './metrics.js';
+import { loadFeatureNetwork } from './load-feature-network.js';
+import { evaluateImages, networkInput, referenceStats, type EvaluationResult } from './metrics.js';
 
 export interface EvalRunOptions extends Omit<SampleCmdOptions, 'class' | 'out' | 'n'> {
   n: number;
@@ -45,11 +45,13 @@ export function parseSweep(s: string | undefined): { key: (typeof SWEEPABLE)[num
 
 export async function evaluateRun(o: EvalRunOptions): Promise<RunEvaluation[]> {
   const run = await loadRun(o.run, o.system);
-  const { model: classifier, id } = await loadClassifier(o.classifier);
+  const { model: classifier, id } = await loadFeatureNetwork(o.classifier);
   try {
     const ref = await referenceStats({ classifier, dataset: o.reference, cacheDir: o.statsCache ?? join('runs', 'eval-stats') });
     const k = run.info.numClasses;
-    if (k !== classifier.config.numClasses)
+    // class accuracy needs a classifier of the run's classes (Inception's are ImageNet's)
+    const ownClasses = classifier.datasetClasses !== false;
+    if (ownClasses && k !== classifier.config.numClasses)
       throw new Error(`the run has ${k} classes but the classifier ${o.classifier} has ${classifier.config.numClasses}`);
     const labels = Int32Array.from({ length: o.n }, (_, i) => i % k);
     const sweep = parseSweep(o.sweep);
@@ -61,12 +63,8 @@ export async function evaluateRun(o: EvalRunOptions): Promise<RunEvaluation[]> {
       const t0 = performance.now();
       const r = sampleImages(run, labels, { ...sampling, batchSize: o.batchSize ?? 100 });
       const total = (performance.now() - t0) / 1000;
-      const [, c, h] = r.shape;
-      if (c !== classifier.config.channels || h !== classifier.config.imageSize)
-        throw new Error(
-          `generated images are ${c}x${h}x${h} but the classifier reads ${classifier.config.channels}x${classifier.config.imageSize}²`,
-        );
-      const m = await evaluateImages({ images: r.images, labels, classifier, referenceStats: ref });
+      const images = networkInput(r.images, r.shape as [number, number, number, number], classifier.config);
+      const m = await evaluateImages({ images, labels: ownClasses ? labels : undefined, classifier, referenceStats: ref });
       const e: RunEvaluation = {
         ...m,
         run: o.run,
@@ -80,7 +78,7 @@ export async function evaluateRun(o: EvalRunOptions): Promise<RunEvaluation[]> {
       results.push(e);
       console.log(
         `${run.kind} ${JSON.stringify(e.settings)}: FID ${m.fid.toFixed(2)} | IS ${m.isMean.toFixed(2)} ± ${m.isStd.toFixed(2)} | ` +
-          `precision ${m.precision.toFixed(3)} | recall ${m.recall.toFixed(3)} | class acc ${(100 * m.classAccuracy).toFixed(1)}% | ` +
+          `precision ${m.precision.toFixed(3)} | recall ${m.recall.toFixed(3)} | class acc ${Number.isNaN(m.classAccuracy) ? 'n/a' : `${(100 * m.classAccuracy).toFixed(1)}%`} | ` +
           `${e.imagesPerSecond.toFixed(1)} images/s (n = ${m.n})`,
       );
     }

@@ -10,8 +10,8 @@ import type { ImageDataset } from '../data/dataset.js';
 import { batches } from '../data/loader.js';
 import { openDataset, type OpenDatasetOptions } from '../data/open.js';
 import type { TransformSpec } from '../data/transforms.js';
-import { fromArray, noGrad, tidy } from '../torch/index.js';
-import { classifierId, classifierInputTransform, type FeatureClassifier } from './classifier.js';
+import { fromArray, interpolateBilinear, noGrad, tidy } from '../torch/index.js';
+import { classifierId, classifierInputTransform, type FeatureNetwork } from './classifier.js';
 import { featureStats, frechetTerms, loadStats, saveStats, statsCachePath, type FeatureStats, type ReferenceStats } from './fid.js';
 import { inceptionScore } from './inception-score.js';
 import { precisionRecall, type PrecisionRecallOptions } from './precision-recall.js';
@@ -58,7 +58,7 @@ class Collector {
 
 /** Runs the classifier (eval mode, no grad) on one batch of images [n, C, H, W]. */
 export function classifyBatch(
-  model: FeatureClassifier,
+  model: FeatureNetwork,
   images: Float32Array,
 ): { features: Float32Array; probs: Float32Array; predictions: Int32Array } {
   const { channels: c, imageSize: s } = model.config;
@@ -84,7 +84,7 @@ export function classifyBatch(
 }
 
 async function collect(
-  model: FeatureClassifier,
+  model: FeatureNetwork,
   source: AsyncIterable<ImageBatchInput> | Iterable<ImageBatchInput>,
   labels: Int32Array | undefined,
 ): Promise<ClassifierOutputs & { labels: Int32Array | null }> {
@@ -105,6 +105,40 @@ async function collect(
   return out.finish(model.config.featureDim, model.config.numClasses);
 }
 
+/**
+ * Generated images [N, C, H, W] in [-1, 1] as batches of the network's input: channels converted
+ * (grey ↔ RGB) and size changed bilinearly where they differ (Inception reads 299x299 RGB).
+ */
+export function* networkInput(
+  images: Float32Array,
+  shape: [number, number, number, number],
+  config: { channels: number; imageSize: number },
+  batchSize = config.imageSize > 64 ? 32 : 100,
+): Generator<Float32Array> {
+  const [n, c, h, w] = shape;
+  const { channels: nc, imageSize: s } = config;
+  if (c === nc && h === s && w === s) {
+    yield* imageBatches(images, c * h * w, batchSize);
+    return;
+  }
+  for (let from = 0; from < n; from += batchSize) {
+    const m = Math.min(batchSize, n - from);
+    yield noGrad(() =>
+      tidy(() => {
+        let x = fromArray(images.subarray(from * c * h * w, (from + m) * c * h * w), [m, c, h, w]);
+        if (c === 1 && nc === 3) x = x.expand(m, 3, h, w);
+        else if (c === 3 && nc === 1) x = x.mean(1, true);
+        else if (c !== nc) throw new RangeError(`images have ${c} channels, the feature network reads ${nc}`);
+        if (h !== s || w !== s) x = interpolateBilinear(x.contiguous(), [s, s], false);
+        return x.contiguous().toFloat32Array();
+      }),
+    );
+  }
+}
+
+/** Images per pass: 256 small images, 32 at Inception's 299x299 (its activations take ~100 MB an image). */
+const defaultBatch = (model: FeatureNetwork) => (model.config.imageSize > 64 ? 32 : 256);
+
 /** Splits [N, C, H, W] images into batches of `batchSize`. */
 export function* imageBatches(images: Float32Array, perImage: number, batchSize: number): Generator<Float32Array> {
   if (images.length % perImage !== 0) throw new RangeError(`images: ${images.length} values are not images of ${perImage}`);
@@ -123,13 +157,13 @@ export interface DatasetOutputs extends ClassifierOutputs {
  * The transform defaults to classifierInputTransform (pad/resize to the classifier's input).
  */
 export async function datasetOutputs(
-  model: FeatureClassifier,
+  model: FeatureNetwork,
   dataset: ImageDataset | string,
   opts: { transform?: TransformSpec; batchSize?: number; open?: OpenDatasetOptions } = {},
 ): Promise<DatasetOutputs> {
   const ds = typeof dataset === 'string' ? openDataset(dataset, opts.open) : dataset;
-  const transform = { ...(opts.transform ?? classifierInputTransform(ds, model.config)), hflip: 0 };
-  const it = batches(ds, { batchSize: opts.batchSize ?? 256, shuffle: false, transform });
+  const transform = { ...(opts.transform ?? model.inputTransform?.(ds) ?? classifierInputTransform(ds, model.config)), hflip: 0 };
+  const it = batches(ds, { batchSize: opts.batchSize ?? defaultBatch(model), shuffle: false, transform });
   const o = await collect(model, it, undefined);
   const labels = o.labels ?? new Int32Array(0);
   let correct = 0;
@@ -142,7 +176,7 @@ export interface EvaluateImagesOptions {
   images: Float32Array | Iterable<ImageBatchInput> | AsyncIterable<ImageBatchInput>;
   /** intended classes of the images, in the classifier's label order (batches may carry their own) */
   labels?: Int32Array;
-  classifier: FeatureClassifier;
+  classifier: FeatureNetwork;
   /** statistics of the real data; a ReferenceStats also supplies realFeatures and is checked against the classifier's id */
   referenceStats: FeatureStats | ReferenceStats;
   /** real features [M, F] for precision/recall (default: those of referenceStats; none → NaN) */
@@ -179,7 +213,7 @@ export async function evaluateImages(o: EvaluateImagesOptions): Promise<Evaluati
   }
   if (stats.dim !== featureDim)
     throw new Error(`evaluateImages: reference statistics have ${stats.dim} features, the classifier ${featureDim}`);
-  const source = o.images instanceof Float32Array ? imageBatches(o.images, c * s * s, o.batchSize ?? 256) : o.images;
+  const source = o.images instanceof Float32Array ? imageBatches(o.images, c * s * s, o.batchSize ?? defaultBatch(model)) : o.images;
   const out = await collect(model, source, o.labels);
   if (out.n < 2) throw new RangeError(`evaluateImages: need at least 2 images, got ${out.n}`);
   const fid = frechetTerms(featureStats({ data: out.features, dim: featureDim }), stats).fid;
@@ -199,7 +233,7 @@ export async function evaluateImages(o: EvaluateImagesOptions): Promise<Evaluati
 }
 
 export interface ReferenceStatsOptions {
-  classifier: FeatureClassifier;
+  classifier: FeatureNetwork;
   /** dataset spec (e.g. fashion-mnist:test) */
   dataset: string;
   /** folder of cached statistics files; none → computed every time */

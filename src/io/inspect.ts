@@ -58,9 +58,10 @@ export async function detectCheckpointFormat(file: string): Promise<CheckpointFo
   }
   if (head.length === 0) throw new CheckpointError(`${file}: file is empty`);
   if (head[0] === 0x50 && head[1] === 0x4b) return 'pytorch-zip';
+  // before the legacy-pickle test: a safetensors header length may well start with byte 0x80
+  if (head.length >= 9 && head[8] === 0x7b && !file.endsWith('.json')) return 'safetensors';
   if (head[0] === 0x80) return 'pytorch-zip'; // legacy torch.save; the torch reader explains
   if (file.endsWith('.json') || head[0] === 0x7b) return 'safetensors-index';
-  if (head.length >= 9 && head[8] === 0x7b) return 'safetensors';
   throw new CheckpointError(`${file}: unrecognised checkpoint format (not a torch.save zip, safetensors file or safetensors index)`);
 }
 

@@ -59,10 +59,24 @@ export const rmsNorm = (x: Tensor, w?: Tensor | null, eps = 1e-5): Tensor => new
 export const upsampleNearest2d = (x: Tensor, factor: number): Tensor => new Tensor(N.upsampleNearest2d(x.handle, factor));
 export const interpolateBilinear = (x: Tensor, size: [number, number], alignCorners = false): Tensor =>
   new Tensor(N.interpolateBilinear(x.handle, size, alignCorners));
-export const avgPool2d = (x: Tensor, kernel: number | number[], stride?: number | number[]): Tensor =>
-  new Tensor(N.avgPool2d(x.handle, pair(kernel), stride === undefined ? undefined : pair(stride)));
-export const maxPool2d = (x: Tensor, kernel: number | number[], stride?: number | number[]): Tensor =>
-  new Tensor(N.maxPool2d(x.handle, pair(kernel), stride === undefined ? undefined : pair(stride)));
+/** F.avg_pool2d; countIncludePad false averages only the real pixels under a padded window. */
+export const avgPool2d = (
+  x: Tensor,
+  kernel: number | number[],
+  stride?: number | number[],
+  opts: { padding?: number | number[]; countIncludePad?: boolean } = {},
+): Tensor =>
+  new Tensor(
+    N.avgPool2d(
+      x.handle,
+      pair(kernel),
+      stride === undefined ? undefined : pair(stride),
+      pair(opts.padding ?? 0),
+      opts.countIncludePad ?? true,
+    ),
+  );
+export const maxPool2d = (x: Tensor, kernel: number | number[], stride?: number | number[], padding: number | number[] = 0): Tensor =>
+  new Tensor(N.maxPool2d(x.handle, pair(kernel), stride === undefined ? undefined : pair(stride), pair(padding)));
 export const adaptiveAvgPool2d = (x: Tensor, size: number | number[]): Tensor => new Tensor(N.adaptiveAvgPool2d(x.handle, pair(size)));
 /** Constant padding as F.pad: [left, right, top, bottom, ...] from the last dim backwards. */
 export const pad = (x: Tensor, pads: number[], value = 0): Tensor => new Tensor(N.pad(x.handle, pads, value));

@@ -141,8 +141,8 @@ export interface NativeBinding {
   rmsNorm(x: H, w: H | null | undefined, eps: number): H;
   upsampleNearest2d(x: H, factor: number): H;
   interpolateBilinear(x: H, size: number[], alignCorners?: boolean): H;
-  avgPool2d(x: H, kernel: number[], stride?: number[]): H;
-  maxPool2d(x: H, kernel: number[], stride?: number[]): H;
+  avgPool2d(x: H, kernel: number[], stride?: number[], padding?: number[], countIncludePad?: boolean): H;
+  maxPool2d(x: H, kernel: number[], stride?: number[], padding?: number[]): H;
   adaptiveAvgPool2d(x: H, size: number[]): H;
   pad(x: H, pads: number[], value?: number): H;
   dropout(x: H, p: number, train: boolean): H;

@@ -276,6 +276,10 @@ test('neural-network functions', () => {
   assertClose(T.interpolateBilinear(t([0, 2]).reshape(1, 1, 1, 2), [1, 3], true).data(), [0, 1, 2]);
   assertClose(T.avgPool2d(img.slice(2, 0, 2).slice(3, 0, 2), 2).data(), [3]);
   assertClose(T.maxPool2d(img, 2, 1).data(), [5, 6, 8, 9]);
+  // padded windows: the corner sees 1, 2, 4, 5 (mean 3 over real pixels, 12/9 counting the padding)
+  assertClose(T.avgPool2d(img, 3, 1, { padding: 1, countIncludePad: false }).data().slice(0, 2), [3, 3.5]);
+  assertClose(T.avgPool2d(img, 3, 1, { padding: 1 }).data().slice(0, 1), [12 / 9]);
+  assertClose(T.maxPool2d(img, 3, 1, 1).data(), [5, 6, 6, 8, 9, 9, 8, 9, 9]);
   assertClose(T.adaptiveAvgPool2d(img, 1).data(), [5]);
   assertClose(T.pad(t([[1]]), [1, 0, 0, 1], 9).data(), [9, 1, 9, 9]);
   assertClose(T.dropout(T.ones([4]), 0.5, false).data(), [1, 1, 1, 1]);

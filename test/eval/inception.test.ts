@@ -1,0 +1,85 @@
+// Inception-v3 for the standard FID: our port against torchvision's network with pytorch-fid's
+// changes (reference written by test/fixtures/gen_inception_reference.py with python3-torchvision,
+// skipped where that is not installed); loading from .pt and safetensors; generated images
+// converted to the network's input.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as T from '../../src/torch/index.js';
+import { convertToSafetensors, loadTensors, saveCheckpoint } from '../../src/io/index.js';
+import { loadFeatureNetwork, loadInception } from '../../src/eval/load-feature-network.js';
+import { networkInput } from '../../src/eval/metrics.js';
+import { packageRoot } from '../../src/util/package-root.js';
+import { assertClose } from '../helpers.js';
+
+const PYTHON = process.env.CTFGEN_PYTHON ?? '/usr/bin/python3';
+function hasTorchvision(): boolean {
+  try {
+    execFileSync(PYTHON, ['-c', 'import torch, torchvision'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+test('Inception-v3 (FID variant) matches torchvision + pytorch-fid: features and logits; .pt and safetensors', async (t) => {
+  if (!hasTorchvision()) return t.skip('python3-torchvision is not installed');
+  const dir = mkdtempSync(join(tmpdir(), 'ctf-inception-'));
+  try {
+    execFileSync(PYTHON, [join(packageRoot, 'test', 'fixtures', 'gen_inception_reference.py'), dir]);
+    const ref = T.tensorsFromRaw((await loadTensors(join(dir, 'reference.pt'), { toFloat32: true })).tensors);
+    const check = async (path: string) => {
+      const loaded = await loadFeatureNetwork(path);
+      assert.equal(loaded.kind, 'inception-v3');
+      assert.equal(loaded.model.datasetClasses, false);
+      const out = T.noGrad(() => loaded.model.forward(ref.get('images')!));
+      assert.deepEqual(out.features.shape, [2, 2048]);
+      assertClose(out.features.toFloat32Array(), ref.get('features')!.toFloat32Array(), 1e-4, 'features');
+      assertClose(out.logits.toFloat32Array(), ref.get('logits')!.toFloat32Array(), 1e-4, 'logits');
+      loaded.model.dispose();
+      return loaded.id;
+    };
+    const idPt = await check(join(dir, 'inception.pt'));
+    await convertToSafetensors(join(dir, 'inception.pt'), join(dir, 'inception.safetensors'));
+    assert.equal(await check(join(dir, 'inception.safetensors')), idPt, 'same weights, same id');
+    T.dispose(ref);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a file that is neither a feature classifier nor Inception weights is a clear error; small safetensors are not taken for legacy torch files', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ctf-inception-'));
+  try {
+    const path = join(dir, 'other.safetensors');
+    await saveCheckpoint(path, T.tensorsToRaw(new Map([['w', T.ones([2])]])), { kind: 'gpt' });
+    await assert.rejects(loadFeatureNetwork(path), /not a feature classifier \(kind "gpt"\)/);
+    await assert.rejects(loadInception(path), /no Mixed_7c\.branch_pool\.conv\.weight/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('networkInput: grey 32x32 samples become RGB 299x299 batches; matching shapes pass through', () => {
+  const n = 3;
+  const grey = new Float32Array(n * 32 * 32).map((_, i) => (Math.floor(i / 1024) - 1) / 2); // image k is constant (k − 1) / 2
+  const batches = [...networkInput(grey, [n, 1, 32, 32], { channels: 3, imageSize: 299 }, 2)];
+  assert.deepEqual(
+    batches.map((b) => b.length),
+    [2 * 3 * 299 * 299, 3 * 299 * 299],
+  );
+  const last = batches[1]!;
+  assert.ok(
+    last.every((v) => Math.abs(v - 0.5) < 1e-6),
+    'a constant image stays constant',
+  );
+  assert.ok(batches[0]!.subarray(0, 3 * 299 * 299).every((v) => Math.abs(v + 0.5) < 1e-6));
+  const same = [...networkInput(grey, [n, 1, 32, 32], { channels: 1, imageSize: 32 }, 2)];
+  assert.deepEqual(
+    same.map((b) => b.length),
+    [2048, 1024],
+  );
+});
