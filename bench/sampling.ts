@@ -13,6 +13,7 @@ import { GPT } from '../src/models/gpt.js';
 import type { GPTConfig } from '../src/models/gpt-config.js';
 import { generate } from '../src/sample/generate.js';
 import { DEFAULT_SAMPLING, sampleTokens, type TokenModels } from '../src/sample/two-stage.js';
+import { clusterTable } from '../src/sample/cluster-table.js';
 import { VQModel } from '../src/tokenizer/vq-model.js';
 import { argValue, median, printTable } from './shared-tensors.js';
 
@@ -36,7 +37,7 @@ const gpt = (c: GPTConfig) => {
 const ctf: Required<TokenModels> = {
   stage1: gpt({ ...common, vocabSize: K }),
   stage2: gpt({ ...common, vocabSize: V, inputVocabSize: K, attention: 'full' }),
-  idxToCluster: T.keep(T.randint(0, K, [V])),
+  clusters: clusterTable(T.randint(0, K, [V]).toInt32Array(), K),
 };
 const baseline: TokenModels = { stage1: gpt(common) };
 const vq = new VQModel({
@@ -141,6 +142,6 @@ try {
   printTable(rows);
 } finally {
   for (const m of [ctf.stage1, ctf.stage2, baseline.stage1, vq]) m.dispose();
-  ctf.idxToCluster.dispose();
+  ctf.clusters.dispose();
   classes.dispose();
 }

@@ -3,9 +3,10 @@
 // logits to -inf, gives the same distribution with a softmax and a draw V / (largest cluster) times
 // smaller (4096 codes in 32 clusters of at most 231: 18x); at the study sizes that was most of
 // stage 2's time.
-import { fromArray, type Tensor } from '../torch/index.js';
+import { fromArray, keep, type Tensor } from '../torch/index.js';
 import { sampleLogits, type SamplingOptions } from './logits.js';
 
+/** Built once per cluster map (loadRun) and reused by every sampling batch. */
 export interface ClusterTable {
   /** int64 [K, M]: the codes of each coarse label, padded (with the label's first code) to M = the largest cluster */
   members: Tensor;
@@ -13,14 +14,14 @@ export interface ClusterTable {
   valid: Tensor;
   /** bool [K]: labels that have at least one code (stage 1 must not emit the others) */
   nonEmpty: Tensor;
+  dispose(): void;
 }
 
-/** The member table of a code → label map (int64 [V]) over K labels. */
-export function clusterTable(idxToCluster: Tensor, k: number): ClusterTable {
-  const labels = idxToCluster.toInt32Array();
+/** The member table of a code → label map (idxToCluster, one label per code) over K labels. */
+export function clusterTable(idxToCluster: ArrayLike<number>, k: number): ClusterTable {
   const lists: number[][] = Array.from({ length: k }, () => []);
-  labels.forEach((c, code) => {
-    if (c < 0 || c >= k) throw new Error(`cluster map: code ${code} has label ${c}, outside 0..${k - 1}`);
+  Array.from(idxToCluster).forEach((c, code) => {
+    if (!(c >= 0 && c < k)) throw new Error(`cluster map: code ${code} has label ${c}, outside 0..${k - 1}`);
     lists[c]!.push(code);
   });
   const m = Math.max(1, ...lists.map((l) => l.length));
@@ -32,15 +33,18 @@ export function clusterTable(idxToCluster: Tensor, k: number): ClusterTable {
       valid[c * m + j] = j < l.length ? 1 : 0;
     }
   });
-  return {
-    members: fromArray(members, [k, m], 'int64'),
-    valid: fromArray(valid, [k, m], 'bool'),
-    nonEmpty: fromArray(
-      Int32Array.from(lists, (l) => (l.length > 0 ? 1 : 0)),
-      [k],
-      'bool',
+  const tensors = {
+    members: keep(fromArray(members, [k, m], 'int64')),
+    valid: keep(fromArray(valid, [k, m], 'bool')),
+    nonEmpty: keep(
+      fromArray(
+        Int32Array.from(lists, (l) => (l.length > 0 ? 1 : 0)),
+        [k],
+        'bool',
+      ),
     ),
   };
+  return { ...tensors, dispose: () => Object.values(tensors).forEach((t) => t.dispose()) };
 }
 
 /** logits [N, V] and coarse labels int64 [N] → fine codes int64 [N], each a member of its label. */

@@ -2,6 +2,7 @@
 // cluster map and the trained stages.
 import { loadCheckpoint } from '../io/index.js';
 import { samplingWeights } from '../train/ema.js';
+import { clusterTable } from './cluster-table.js';
 import { loadClusters } from '../cluster/clusters.js';
 import { GPT } from '../models/gpt.js';
 import type { GPTConfig } from '../models/gpt-config.js';
@@ -60,9 +61,11 @@ export async function loadRun(dir: string, kind?: SystemKind): Promise<LoadedRun
       owned.push(stage1);
       const stage2 = await loadStage(run, 'aux');
       owned.push(stage2);
-      const idxToCluster = T.keep(T.fromArray(clusters.idxToCluster, [clusters.idxToCluster.length], 'int64'));
-      owned.push(idxToCluster);
-      models = { stage1, stage2, idxToCluster };
+      if (stage1.config.vocabSize !== clusters.k)
+        throw new Error(`${run.checkpoint('ar')} predicts ${stage1.config.vocabSize} coarse labels but ${info.clusters} has ${clusters.k}`);
+      const table = clusterTable(clusters.idxToCluster, clusters.k);
+      owned.push(table);
+      models = { stage1, stage2, clusters: table };
     }
     return { kind: k, info, tokenizer, models, dispose: () => owned.forEach((o) => o.dispose()) };
   } catch (e) {

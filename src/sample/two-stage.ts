@@ -5,7 +5,7 @@ import * as T from '../torch/index.js';
 import { auxLogits } from '../models/aux.js';
 import type { GPT } from '../models/gpt.js';
 import { generate, type GenerateOptions } from './generate.js';
-import { clusterTable, sampleWithinClusters } from './cluster-table.js';
+import { sampleWithinClusters, type ClusterTable } from './cluster-table.js';
 import { combineCfg, sampleLogits, validateSampling, type SamplingOptions } from './logits.js';
 
 export interface TokenModels {
@@ -13,8 +13,8 @@ export interface TokenModels {
   stage1: GPT;
   /** auxiliary model (CTF only) */
   stage2?: GPT;
-  /** int64 [V] code → coarse label (CTF only) */
-  idxToCluster?: T.Tensor;
+  /** the codes of each coarse label (CTF only; clusterTable of the run's cluster map) */
+  clusters?: ClusterTable;
 }
 
 export interface TwoStageOptions {
@@ -57,8 +57,7 @@ export function stage2Tokens(
         const [B, L, V] = logits.shape as [number, number, number];
         const flat = logits.reshape(B * L, V);
         if (!(o.restrict ?? true)) return sampleLogits(flat, o).reshape(B, L);
-        const table = clusterTable(models.idxToCluster, models.stage1.config.vocabSize);
-        return sampleWithinClusters(flat, coarse.reshape(B * L), table, o).reshape(B, L);
+        return sampleWithinClusters(flat, coarse.reshape(B * L), models.clusters, o).reshape(B, L);
       }),
     );
   } finally {
@@ -77,12 +76,10 @@ export interface SampledTokens {
 /** classes int64 [B] → fine tokens (CTF when stage 2 is present, else baseline). */
 export function sampleTokens(models: TokenModels, classes: T.Tensor, o: TwoStageOptions = {}): SampledTokens {
   const s1 = { ...DEFAULT_SAMPLING.stage1, ...o.stage1 };
-  if (models.stage2 && !models.idxToCluster) throw new Error('CTF sampling needs the cluster map (idxToCluster)');
+  if (models.stage2 && !models.clusters) throw new Error('CTF sampling needs the cluster map (clusters: clusterTable(idxToCluster, K))');
   const t0 = performance.now();
   // CTF: coarse labels without codes (possible with k-means) are never drawn
-  const allowed = models.stage2 ? T.tidy(() => clusterTable(models.idxToCluster!, models.stage1.config.vocabSize).nonEmpty) : undefined;
-  const first = generate(models.stage1, classes, { ...s1, allowed });
-  allowed?.dispose();
+  const first = generate(models.stage1, classes, { ...s1, allowed: models.stage2 ? models.clusters!.nonEmpty : undefined });
   const t1 = performance.now();
   if (!models.stage2) return { fine: first, seconds: { stage1: (t1 - t0) / 1000, stage2: 0 } };
   const fine = stage2Tokens(models as Required<TokenModels>, classes, first, { ...DEFAULT_SAMPLING.stage2, ...o.stage2 });

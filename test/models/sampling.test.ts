@@ -70,17 +70,15 @@ test('restricted stage-2 output always lies in the sampled cluster; baseline pat
   T.manualSeed(2);
   const k = 4;
   const V = 20;
-  const idxToCluster = T.keep(
-    T.tensor(
-      Array.from({ length: V }, (_, i) => i % k),
-      'int64',
-    ),
+  const clusters = clusterTable(
+    Array.from({ length: V }, (_, i) => i % k),
+    k,
   );
   const stage1 = model(k);
   const stage2 = model(V, k, 'full');
   const classes = T.tensor([0, 1, 2, 0], 'int64');
   for (const cfg of [1, 2]) {
-    const r = sampleTokens({ stage1, stage2, idxToCluster }, classes, { stage2: { restrict: true, cfgScale: cfg } });
+    const r = sampleTokens({ stage1, stage2, clusters }, classes, { stage2: { restrict: true, cfgScale: cfg } });
     const fine = r.fine.toArray();
     const coarse = r.coarse!.toArray();
     assert.equal(fine.length, 4 * 16);
@@ -92,13 +90,15 @@ test('restricted stage-2 output always lies in the sampled cluster; baseline pat
   assert.throws(() => sampleTokens({ stage1, stage2 }, classes), /needs the cluster map/);
   assert.throws(() => generate(stage1, classes, { temperature: -1 }), /temperature must be ≥ 0/);
   assert.throws(() => generate(stage1, classes, { topK: -2 }), /top-k/);
+  assert.throws(() => clusterTable([0, 4], 4), /code 1 has label 4, outside 0\.\.3/);
+  clusters.dispose();
 });
 
 test('sampling within clusters: the distribution of softmax over the members; argmax = argmax of masked logits', () => {
   T.manualSeed(3);
   // 10 codes in 3 labels (label 2 has one code); 2 positions, labelled 0 and 1, each drawn 20,000 times
   const labels = [0, 1, 0, 1, 0, 2, 1, 0, 1, 1];
-  const table = clusterTable(T.tensor(labels, 'int64'), 3);
+  const table = clusterTable(labels, 3);
   assert.deepEqual(table.members.shape, [3, 5]);
   const logits = T.tensor([
     [0.5, 9, 1.5, 9, -1, 9, 9, 0, 9, 9],
@@ -132,14 +132,12 @@ test('CTF stage 1 never draws a coarse label that has no codes', () => {
   T.manualSeed(4);
   const V = 12;
   // labels 1 and 3 of 4 are empty
-  const idxToCluster = T.keep(
-    T.tensor(
-      Array.from({ length: V }, (_, i) => (i % 2) * 2),
-      'int64',
-    ),
+  const clusters = clusterTable(
+    Array.from({ length: V }, (_, i) => (i % 2) * 2),
+    4,
   );
-  assert.deepEqual(clusterTable(idxToCluster, 4).nonEmpty.toArray(), [1, 0, 1, 0]);
-  const r = sampleTokens({ stage1: model(4), stage2: model(V, 4, 'full'), idxToCluster }, T.tensor([0, 1, 2, 0, 1, 2], 'int64'), {
+  assert.deepEqual(clusters.nonEmpty.toArray(), [1, 0, 1, 0]);
+  const r = sampleTokens({ stage1: model(4), stage2: model(V, 4, 'full'), clusters }, T.tensor([0, 1, 2, 0, 1, 2], 'int64'), {
     stage1: { temperature: 3 },
   });
   const coarse = r.coarse!.toArray();
