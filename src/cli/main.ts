@@ -180,25 +180,29 @@ const nonNegNumber = (v: string): number => {
   if (!(n >= 0)) throw new InvalidArgumentError(`expected a number ≥ 0, got '${v}'`);
   return n;
 };
-program
-  .command('sample')
+/** The sampling settings `sample` and `eval` share (SampleCmdOptions). */
+function samplingOptions(cmd: Command): Command {
+  return cmd
+    .option('--system <kind>', 'ctf | baseline (when a run holds both)')
+    .option('--cfg <scale>', 'classifier-free guidance scale (1 = off; default 2.0)', nonNegNumber)
+    .option('--cfg-schedule <s>', 'constant | linear')
+    .option('--temperature <t>', 'stage-1 temperature (default 1.1)', nonNegNumber)
+    .option('--top-k <k>', 'stage-1 top-k (0 = all)', nonNegInt)
+    .option('--top-p <p>', 'stage-1 top-p (1 = all)', positiveNumber)
+    .option('--temperature2 <t>', 'stage-2 temperature (default 1.1)', nonNegNumber)
+    .option('--top-k2 <k>', 'stage-2 top-k (1 = argmax, 0 = all)', nonNegInt)
+    .option('--cfg2 <scale>', 'stage-2 guidance scale (default 1 = off)', nonNegNumber)
+    .option('--no-restrict', 'let stage 2 pick codes outside the sampled coarse label')
+    .option('--seed <s>', 'random seed', nonNegInt, 0)
+    .option('--batch-size <n>', 'images per sampling batch', positiveInt);
+}
+
+samplingOptions(program.command('sample'))
   .description('generate a PNG grid of images from a trained run (CTF: stage 1 + stage 2; or the baseline)')
   .option('--run <dir>', 'run folder', 'models/fashion-mnist/ctf')
   .option('--class <id|name|all>', 'class id or name; all = one row per class', 'all')
   .option('--n <count>', 'images per class', positiveInt, 8)
   .option('--out <png>', 'output grid', 'samples.png')
-  .option('--system <kind>', 'ctf | baseline (when a run holds both)')
-  .option('--cfg <scale>', 'classifier-free guidance scale (1 = off; default 2.0)', nonNegNumber)
-  .option('--cfg-schedule <s>', 'constant | linear')
-  .option('--temperature <t>', 'stage-1 temperature (default 1.1)', nonNegNumber)
-  .option('--top-k <k>', 'stage-1 top-k (0 = all)', nonNegInt)
-  .option('--top-p <p>', 'stage-1 top-p (1 = all)', positiveNumber)
-  .option('--temperature2 <t>', 'stage-2 temperature (default 1.1)', nonNegNumber)
-  .option('--top-k2 <k>', 'stage-2 top-k (1 = argmax, 0 = all)', nonNegInt)
-  .option('--cfg2 <scale>', 'stage-2 guidance scale (default 1 = off)', nonNegNumber)
-  .option('--no-restrict', 'let stage 2 pick codes outside the sampled coarse label')
-  .option('--seed <s>', 'random seed', nonNegInt, 0)
-  .option('--batch-size <n>', 'images per batch', positiveInt)
   .option('--each <dir>', 'also write one PNG per image into this folder')
   .action(async (o) => {
     const { sampleCommand } = await import('../sample/sample-command.js');
@@ -251,26 +255,18 @@ program
     for (const f of await exportRun(o.run, o.out, o.tokenizerOut)) console.log(f);
   });
 
-const evalCmd = program
-  .command('eval')
+const evalCmd = samplingOptions(program.command('eval'))
   .enablePositionalOptions()
   .description("FID / IS / precision / recall / class accuracy of a run's samples (and the feature classifier they use)")
   .option('--run <dir>', 'run folder')
-  .option('--system <kind>', 'ctf | baseline (when a run holds both)')
   .option('--n <count>', 'generated images', positiveInt, 1000)
-  .option('--classifier <ckpt>', 'feature classifier', 'models/fashion-mnist-classifier.safetensors')
+  .option(
+    '--classifier <ckpt>',
+    'feature network: a ctfgen classifier, or Inception-v3 weights',
+    'models/fashion-mnist-classifier.safetensors',
+  )
   .option('--reference <spec>', 'real images for the statistics', 'fashion-mnist:test')
-  .option('--cfg <scale>', 'guidance scale (default 2.0)', nonNegNumber)
-  .option('--temperature <t>', 'stage-1 temperature', nonNegNumber)
-  .option('--top-k <k>', 'stage-1 top-k', nonNegInt)
-  .option('--top-p <p>', 'stage-1 top-p', positiveNumber)
-  .option('--temperature2 <t>', 'stage-2 temperature', nonNegNumber)
-  .option('--top-k2 <k>', 'stage-2 top-k', nonNegInt)
-  .option('--cfg2 <scale>', 'stage-2 guidance', nonNegNumber)
-  .option('--no-restrict', 'stage 2 unrestricted')
   .option('--sweep <key=v1,v2>', 'repeat over values of one setting, e.g. cfg=1.5,2,3')
-  .option('--seed <s>', 'random seed', nonNegInt, 0)
-  .option('--batch-size <n>', 'images per sampling batch', positiveInt)
   .option('--out <json>', 'write the results here')
   .action(async (o) => {
     if (!o.run) throw new Error('ctfgen eval needs --run <dir> (or use `ctfgen eval classifier train`)');
