@@ -30,7 +30,7 @@ export interface TrainCmdOptions {
 
 export async function trainCommand(stage: Stage, o: TrainCmdOptions): Promise<void> {
   const p = tokenPreset(o.preset);
-  const size = stage === 'aux' ? p.auxModel : p.model;
+  const size = p.model;
   const run = new RunDir(o.run);
   const r = await trainTokens({
     stage,

@@ -18,6 +18,8 @@ export interface StudyConfig {
   /** hand-written interpretation included in the report when present */
   discussion: string;
   tokenizer: { preset: string; steps: number; description: string };
+  /** training preset of stage 1, stage 2 and the baseline (its schedule; the budgets override the rest) */
+  trainPreset: string;
   /** dataset specs: tokenizer encoding / stage training, validation and redundancy, FID reference */
   data: { train: string; test: string; reference: string; referenceDescription: string };
   classifier: { preset: string; path: string };

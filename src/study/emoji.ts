@@ -18,6 +18,7 @@ export const EMOJI_STUDY: StudyConfig = {
     description:
       'LlamaGen VQ architecture scaled down (32x32 RGB, area-downsampled from 64, downsample 4 → 8x8 = 64 tokens, codebook 4096 x 8, l2-normalised codes, dead-code restarts)',
   },
+  trainPreset: 'emoji',
   data: {
     train: 'emoji-google',
     test: 'emoji-twitter',

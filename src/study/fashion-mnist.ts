@@ -17,6 +17,7 @@ export const FASHION_MNIST_STUDY: StudyConfig = {
     description:
       'LlamaGen VQ architecture scaled down (32x32 grey, downsample 4 → 8x8 = 64 tokens, codebook 4096 x 8, l2-normalised codes, dead-code restarts)',
   },
+  trainPreset: 'fashion-mnist',
   data: {
     train: 'fashion-mnist:train',
     test: 'fashion-mnist:test',

@@ -5,6 +5,8 @@ import { basename, dirname, join, relative } from 'node:path';
 import { OPTIM_PREFIX, readSafetensorsHeader, writeFileAtomicSync } from '../io/index.js';
 import type { RunEvaluation } from '../eval/evaluate-run.js';
 import { MetricsLog } from '../train/metrics-log.js';
+import { tokenPreset } from '../train/presets.js';
+import type { LrSchedule } from '../train/schedule.js';
 import { barPlot, linePlot } from '../viz/index.js';
 import { evalPath, studyRuns, tokenizerEvalPath, type StudyConfig, type StudyRun } from './config.js';
 import type { StudyLog } from './runner.js';
@@ -16,6 +18,9 @@ function cmd(log: StudyLog, name: string): string {
   const r = log.records[name];
   return r ? `\`${r.command}\` (${(r.seconds / 60).toFixed(1)} min)` : '(not run yet)';
 }
+
+const scheduleText = (s: LrSchedule) =>
+  s.decay === 'cosine' ? `warmed up over ${s.warmupSteps ?? 0} steps, then cosine decay to ${s.minLr ?? 0}` : 'constant';
 
 /** mean and sample standard deviation */
 function meanStd(xs: number[]): [number, number] {
@@ -99,7 +104,7 @@ export async function writeReport(c: StudyConfig, log: StudyLog, out = c.report)
   p('## 3. Models and training');
   p();
   p(
-    `Stage 1 of CTF and the baseline are the same LlamaGen GPT (\`${c.budget.model.join(' ')}\`), trained with the same batch, steps and schedule; they differ only in the vocabulary (K coarse labels vs 4096 codes). Stage 2 is a GPT of the same size with full attention reading the coarse map. Main budget \`${c.budget.main.join(' ')}\`; ablations \`${c.budget.ablation.join(' ')}\`.`,
+    `Stage 1 of CTF and the baseline are the same LlamaGen GPT (\`${c.budget.model.join(' ')}\`), trained with the same batch, steps and schedule; they differ only in the vocabulary (K coarse labels vs 4096 codes). Stage 2 is a GPT of the same size with full attention reading the coarse map. Main budget \`${c.budget.main.join(' ')}\`; ablations \`${c.budget.ablation.join(' ')}\`; learning rate ${scheduleText(tokenPreset(c.trainPreset).schedule)} (the \`${c.trainPreset}\` training preset).`,
   );
   p();
   p('| run | stage | params | final train loss | val loss | val accuracy | wall time |');

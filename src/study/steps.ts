@@ -28,6 +28,8 @@ function trainSteps(c: StudyConfig, r: StudyRun): StudyStep[] {
     trainCachePath(c),
     '--val-cache',
     testCachePath(c),
+    '--preset',
+    c.trainPreset,
     ...c.budget.model,
     ...c.budget[r.budget],
     '--resume',
