@@ -51,6 +51,19 @@ export interface PlotFrame {
   yToPx(y: number): number;
 }
 
+/** The plot area inside the margins; an error when the text leaves no room for it. */
+function plotArea(
+  who: string,
+  width: number,
+  height: number,
+  m: { left: number; right: number; top: number; bottom: number },
+): { left: number; top: number; right: number; bottom: number } {
+  const area = { left: m.left, top: m.top, right: width - m.right, bottom: height - m.bottom };
+  if (area.right - area.left < 20 || area.bottom - area.top < 20)
+    throw new RangeError(`${who}: ${width} x ${height} leaves no room for the plot area; make it larger or the text smaller`);
+  return area;
+}
+
 /** A rendered plot: the canvas plus where its data went. */
 export class PlotCanvas extends Canvas {
   constructor(
@@ -474,12 +487,7 @@ export function linePlot(opts: LinePlotOptions): PlotCanvas {
     xt = axisTicks(xa, width - m.left - m.right, true);
     m = margins(text, yt.labels, textWidth(xt.labels[xt.labels.length - 1] ?? '', ts));
   }
-  const left = m.left;
-  const top = m.top;
-  const right = width - m.right;
-  const bottom = height - m.bottom;
-  if (right - left < 20 || bottom - top < 20)
-    throw new RangeError(`linePlot: ${width} x ${height} leaves no room for the plot area; make it larger or the text smaller`);
+  const { left, top, right, bottom } = plotArea('linePlot', width, height, m);
   const frame: PlotFrame = {
     left,
     top,
@@ -616,12 +624,7 @@ export function barPlot(opts: BarPlotOptions): PlotCanvas {
   let m = margins(text, yt.labels, 0);
   yt = fittingTicks(lo, hi, height - m.top - m.bottom, ts, false);
   m = margins(text, yt.labels, 0);
-  const left = m.left;
-  const top = m.top;
-  const right = width - m.right;
-  const bottom = height - m.bottom;
-  if (right - left < 20 || bottom - top < 20)
-    throw new RangeError(`barPlot: ${width} x ${height} leaves no room for the plot area; make it larger or the text smaller`);
+  const { left, top, right, bottom } = plotArea('barPlot', width, height, m);
   const groupW = (right - left) / nc;
   const frame: PlotFrame = {
     left,
