@@ -152,3 +152,14 @@ test('barPlot draws grouped bars in series colours from zero', () => {
   );
   assert.throws(() => barPlot({ categories: [], series: [] }), /categories is empty/);
 });
+
+test('a canvas too small for the axes text is a clear error in both plots', () => {
+  assert.throws(
+    () => linePlot({ series: [{ name: 's', y: [1, 2] }], width: 120, height: 100, title: 'T', fontScale: 6 }),
+    /linePlot: 120 x 100 leaves no room/,
+  );
+  assert.throws(
+    () => barPlot({ categories: ['a'], series: [{ name: 's', values: [1] }], width: 120, height: 100, title: 'T', fontScale: 6 }),
+    /barPlot: 120 x 100 leaves no room/,
+  );
+});
