@@ -47,25 +47,14 @@ for (const stage of ['ar', 'aux', 'baseline'] as const) {
 }
 
 test('a resumed run reproduces the uninterrupted loss sequence', async () => {
-  const full = await trainTokens({
-    ...base(setup, 'ar', 'full', 16),
+  const opts = (run: string) => ({
+    ...base(setup, 'ar', run, 16),
     validateEvery: 8,
-    schedule: { lr: 3e-3, warmupSteps: 2, decay: 'cosine' },
+    schedule: { lr: 3e-3, warmupSteps: 2, decay: 'cosine' as const },
   });
-  full.model.dispose();
-  const part = await trainTokens({
-    ...base(setup, 'ar', 'resumed', 16),
-    untilStep: 8,
-    validateEvery: 8,
-    schedule: { lr: 3e-3, warmupSteps: 2, decay: 'cosine' },
-  });
-  part.model.dispose();
-  const rest = await trainTokens({
-    ...base(setup, 'ar', 'resumed', 16),
-    validateEvery: 8,
-    resume: true,
-    schedule: { lr: 3e-3, warmupSteps: 2, decay: 'cosine' },
-  });
+  (await trainTokens(opts('full'))).model.dispose();
+  (await trainTokens({ ...opts('resumed'), untilStep: 8 })).model.dispose();
+  const rest = await trainTokens({ ...opts('resumed'), resume: true });
   rest.model.dispose();
   assert.equal(rest.resumedFrom, 8);
   const losses = (name: string) =>
