@@ -113,7 +113,7 @@ export function* networkInput(
   images: Float32Array,
   shape: [number, number, number, number],
   config: { channels: number; imageSize: number },
-  batchSize = config.imageSize > 64 ? 32 : 100,
+  batchSize = defaultBatch(config),
 ): Generator<Float32Array> {
   const [n, c, h, w] = shape;
   const { channels: nc, imageSize: s } = config;
@@ -137,7 +137,7 @@ export function* networkInput(
 }
 
 /** Images per pass: 256 small images, 32 at Inception's 299x299 (its activations take ~100 MB an image). */
-const defaultBatch = (model: FeatureNetwork) => (model.config.imageSize > 64 ? 32 : 256);
+const defaultBatch = (config: { imageSize: number }) => (config.imageSize > 64 ? 32 : 256);
 
 /** Splits [N, C, H, W] images into batches of `batchSize`. */
 export function* imageBatches(images: Float32Array, perImage: number, batchSize: number): Generator<Float32Array> {
@@ -163,7 +163,7 @@ export async function datasetOutputs(
 ): Promise<DatasetOutputs> {
   const ds = typeof dataset === 'string' ? openDataset(dataset, opts.open) : dataset;
   const transform = { ...(opts.transform ?? model.inputTransform?.(ds) ?? classifierInputTransform(ds, model.config)), hflip: 0 };
-  const it = batches(ds, { batchSize: opts.batchSize ?? defaultBatch(model), shuffle: false, transform });
+  const it = batches(ds, { batchSize: opts.batchSize ?? defaultBatch(model.config), shuffle: false, transform });
   const o = await collect(model, it, undefined);
   const labels = o.labels ?? new Int32Array(0);
   let correct = 0;
@@ -213,7 +213,7 @@ export async function evaluateImages(o: EvaluateImagesOptions): Promise<Evaluati
   }
   if (stats.dim !== featureDim)
     throw new Error(`evaluateImages: reference statistics have ${stats.dim} features, the classifier ${featureDim}`);
-  const source = o.images instanceof Float32Array ? imageBatches(o.images, c * s * s, o.batchSize ?? defaultBatch(model)) : o.images;
+  const source = o.images instanceof Float32Array ? imageBatches(o.images, c * s * s, o.batchSize ?? defaultBatch(model.config)) : o.images;
   const out = await collect(model, source, o.labels);
   if (out.n < 2) throw new RangeError(`evaluateImages: need at least 2 images, got ${out.n}`);
   const fid = frechetTerms(featureStats({ data: out.features, dim: featureDim }), stats).fid;
