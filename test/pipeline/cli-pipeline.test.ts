@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
@@ -21,6 +21,11 @@ function ctfgen(...args: string[]): string {
   const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' });
   assert.equal(r.status, 0, `ctfgen ${args.join(' ')} failed:\n${r.stdout}\n${r.stderr}`);
   return r.stdout;
+}
+function ctfgenFails(...args: string[]): string {
+  const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' });
+  assert.notEqual(r.status, 0, `ctfgen ${args.join(' ')} should have failed`);
+  return r.stderr;
 }
 const readJson = <T>(path: string): T => JSON.parse(readFileSync(path, 'utf8')) as T;
 const toy = ['--dim', '32', '--layers', '1', '--heads', '2', '--steps', '3', '--batch-size', '8', '--validate-every', '3'];
@@ -72,6 +77,16 @@ test('CLI pipeline: train every stage on the fixture, sample, evaluate, export a
     assert.ok(e.precision >= 0 && e.precision <= 1 && e.recall >= 0 && e.recall <= 1);
     assert.ok(e.imagesPerSecond > 0 && e.seconds.stage2 > 0);
   }
+
+  // a run pointed at a cluster file with another label count is refused, naming both
+  ctfgen('cluster', '--tokenizer', p('tok.safetensors'), '--clusters', '4', '--out', p('clusters4.safetensors'));
+  cpSync(p('ctf'), p('ctf-k4'), { recursive: true });
+  const info = readJson<Record<string, unknown>>(p('ctf-k4/run.json'));
+  writeFileSync(p('ctf-k4/run.json'), JSON.stringify({ ...info, clusters: '../clusters4.safetensors' }));
+  assert.match(
+    ctfgenFails('sample', '--run', p('ctf-k4'), '--out', p('bad.png')),
+    /predicts 8 coarse labels but .*clusters4\.safetensors has 4/,
+  );
 
   // both exports share one tokenizer file; weights only; the same seed samples the same grid
   const shared = p('ship/tokenizer.safetensors');
