@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import * as T from '../src/torch/index.js';
 import { GPT } from '../src/models/gpt.js';
 import { gptConfigForSize, type GPTConfig, type GPTSize } from '../src/models/gpt-config.js';
-import { generate } from '../src/sample/generate.js';
+import { generate } from '../src/models/generate.js';
 import { ratio, runPythonBench } from './python.js';
 import { argValue, printTable, writeTensors } from './shared-tensors.js';
 
@@ -51,7 +51,7 @@ function oursOnce(n: number): { prefillMs: number; totalMs: number; tokens: numb
   const t0 = performance.now();
   const tokens = T.tidy(() =>
     generate(model, classes, {
-      cfgScale,
+      cfg: cfgScale,
       greedy: true,
       numTokens: n,
       onStep: (s) => {

@@ -11,9 +11,9 @@
 import * as T from '../src/torch/index.js';
 import { GPT } from '../src/models/gpt.js';
 import type { GPTConfig } from '../src/models/gpt-config.js';
-import { generate } from '../src/sample/generate.js';
-import { DEFAULT_SAMPLING, sampleTokens, type TokenModels } from '../src/sample/two-stage.js';
-import { clusterTable } from '../src/sample/cluster-table.js';
+import { generate } from '../src/models/generate.js';
+import { SAMPLING_DEFAULTS, codeClusters, sampleTokens, type TokenModels } from '../src/ctf/index.js';
+import { imageUniforms } from '../src/sample/seeds.js';
 import { VQModel } from '../src/tokenizer/vq-model.js';
 import { argValue, median, printTable } from './shared-tensors.js';
 
@@ -24,7 +24,7 @@ const batch = quick ? 4 : 100;
 const grid = quick ? 4 : 8;
 const size = quick ? { dim: 64, nLayer: 2, nHead: 2 } : { dim: 128, nLayer: 4, nHead: 4 };
 const [K, V, numClasses] = [128, 4096, 10];
-const cfgScale = DEFAULT_SAMPLING.stage1.cfgScale!;
+const cfgScale = SAMPLING_DEFAULTS.cfg;
 
 T.manualSeed(0);
 const common: GPTConfig = { ...size, numClasses, blockSize: grid * grid, vocabSize: V };
@@ -34,12 +34,13 @@ const gpt = (c: GPTConfig) => {
   T.noGrad(() => m.output.weight.normal_(0, 0.02));
   return m;
 };
-const ctf: Required<TokenModels> = {
+const ctf: Extract<TokenModels, { kind: 'ctf' }> = {
+  kind: 'ctf',
   stage1: gpt({ ...common, vocabSize: K }),
   stage2: gpt({ ...common, vocabSize: V, inputVocabSize: K, attention: 'full' }),
-  clusters: clusterTable(T.randint(0, K, [V]).toInt32Array(), K),
+  clusters: codeClusters(T.randint(0, K, [V]).toInt32Array(), K),
 };
-const baseline: TokenModels = { stage1: gpt(common) };
+const baseline: TokenModels = { kind: 'baseline', baseline: gpt(common) };
 const vq = new VQModel({
   codebookSize: V,
   codebookDim: 8,
@@ -52,7 +53,7 @@ const vq = new VQModel({
 const classes = T.keep(T.randint(0, numClasses, [batch]));
 
 console.log(
-  `Sampling${quick ? ' (quick: tiny)' : ''}: batch ${batch}, CFG ${cfgScale}, τ ${DEFAULT_SAMPLING.stage1.temperature}, ${grid * grid} tokens (${grid}x${grid}) → ` +
+  `Sampling${quick ? ' (quick: tiny)' : ''}: batch ${batch}, CFG ${cfgScale}, τ ${SAMPLING_DEFAULTS.temperature}, ${grid * grid} tokens (${grid}x${grid}) → ` +
     `${grid * vq.downsampleFactor}x${grid * vq.downsampleFactor} images; GPTs dim ${size.dim}, ${size.nLayer} layers, ${size.nHead} heads; ` +
     `K = ${K}, V = ${V}; ${T.getNumThreads()} threads; median of ${reps} run(s) after a warm-up`,
 );
@@ -67,7 +68,12 @@ interface StageMs {
 function pipelineOnce(models: TokenModels): StageMs {
   return T.tidy(() => {
     const t0 = performance.now();
-    const { fine, seconds } = sampleTokens(models, classes);
+    const uniforms = imageUniforms(
+      0,
+      Array.from({ length: batch }, (_, i) => i),
+      2 * grid * grid,
+    );
+    const { fine, seconds } = sampleTokens(models, classes, SAMPLING_DEFAULTS, { uniforms });
     const t1 = performance.now();
     T.noGrad(() =>
       vq
@@ -91,7 +97,7 @@ function stage1Ms(model: GPT, useCache: boolean, n: number): number {
   const times: number[] = [];
   for (let i = 0; i < n; i++) {
     const t0 = performance.now();
-    T.tidy(() => void generate(model, classes, { ...DEFAULT_SAMPLING.stage1, useCache }));
+    T.tidy(() => void generate(model, classes, { ...SAMPLING_DEFAULTS, useCache }));
     times.push(performance.now() - t0);
   }
   return median(times);
@@ -132,7 +138,7 @@ try {
   const rows = [['stage 1', 'KV cache ms', 'recompute ms', 'cache speedup']];
   for (const [name, m] of [
     [`CTF (K = ${K})`, ctf.stage1],
-    [`baseline (V = ${V})`, baseline.stage1],
+    [`baseline (V = ${V})`, baseline.baseline],
   ] as const) {
     const cached = stage1Ms(m, true, reps);
     const full = stage1Ms(m, false, recomputeReps);
@@ -141,7 +147,7 @@ try {
   console.log('\nKV cache vs full recompute each step (generate(..., {useCache: false}))');
   printTable(rows);
 } finally {
-  for (const m of [ctf.stage1, ctf.stage2, baseline.stage1, vq]) m.dispose();
+  for (const m of [ctf.stage1, ctf.stage2, baseline.baseline, vq]) m.dispose();
   ctf.clusters.dispose();
   classes.dispose();
 }

@@ -18,8 +18,7 @@ import * as T from '../src/torch/index.js';
 import { GPT } from '../src/models/gpt.js';
 import type { GPTConfig } from '../src/models/gpt-config.js';
 import { AdamW, decayGroups } from '../src/nn/index.js';
-import { stageLoss } from '../src/train/train-tokens.js';
-import type { Stage } from '../src/train/run-dir.js';
+import { codeClusters, stageLoss, stageModelConfig, type Stage } from '../src/ctf/index.js';
 import { ratio, runPythonBench } from './python.js';
 import { argValue, median, printTable, writeTensors } from './shared-tensors.js';
 
@@ -45,7 +44,7 @@ const [K, V, numClasses] = [128, 4096, 10];
 const p = noDropout ? 0 : 0.1;
 const opt = { lr: 1e-3, betas: [0.9, 0.95] as [number, number], weightDecay: 0.05, gradClip: 1.0 };
 const numBatches = 4;
-const STAGE_NAMES: Record<Stage, string> = { ar: 'stage 1 (ar)', aux: 'stage 2 (aux)', baseline: 'baseline' };
+const STAGE_NAMES: Record<Stage, string> = { stage1: 'stage 1', stage2: 'stage 2', baseline: 'baseline' };
 
 console.log(
   `Training step${quick ? ' (quick: tiny)' : ''}: batch ${batch} × ${L} tokens, dim ${size.dim}, ${size.nLayer} layers, ${size.nHead} heads, ` +
@@ -55,20 +54,17 @@ console.log(
 
 T.manualSeed(0);
 const idxToCluster = T.keep(T.randint(0, K, [V]));
+const clusters = codeClusters(idxToCluster.toInt32Array(), K);
 const data = Array.from({ length: numBatches }, () => ({
   classes: T.keep(T.randint(0, numClasses, [batch])),
   fine: T.keep(T.randint(0, V, [batch, L])),
 }));
 
-function stageConfig(stage: Stage): GPTConfig {
-  const common = { ...size, numClasses, blockSize: L, tokenDropout: p, residDropout: p, ffnDropout: p, classDropout: p };
-  if (stage === 'ar') return { ...common, vocabSize: K };
-  if (stage === 'aux') return { ...common, vocabSize: V, inputVocabSize: K, attention: 'full' };
-  return { ...common, vocabSize: V };
-}
+const stageConfig = (stage: Stage): GPTConfig =>
+  stageModelConfig(stage, size, { numClasses, blockSize: L, codebookSize: V, k: K }, { dropout: { token: p, resid: p, ffn: p, class: p } });
 
 const dir = mkdtempSync(join(tmpdir(), 'ctfgen-train-bench-'));
-const stages: Stage[] = ['ar', 'aux', 'baseline'];
+const stages: Stage[] = ['stage1', 'stage2', 'baseline'];
 const ours: Record<string, { stepMs: number; losses: number[] }> = {};
 try {
   for (const stage of stages) {
@@ -77,6 +73,7 @@ try {
     const named = model.namedParameters();
     const params = named.map(([, t]) => t);
     const map = stage === 'baseline' ? null : idxToCluster;
+    const table = stage === 'baseline' ? null : clusters;
     writeTensors(
       dir,
       stage,
@@ -97,7 +94,7 @@ try {
       const { classes, fine } = data[i % numBatches]!;
       const t0 = performance.now();
       T.tidy(() => {
-        const { loss, acc } = stageLoss(stage, model, classes, fine, map, auxMask);
+        const { loss, acc } = stageLoss(stage, model, classes, fine, table, { maskedLoss: auxMask });
         losses.push(loss.item());
         acc.item();
         loss.backward();

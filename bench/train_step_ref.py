@@ -1,4 +1,4 @@
-# PyTorch side of bench/train-step.ts: the same optimizer step for stage 1 (ar), stage 2 (aux) and
+# PyTorch side of bench/train-step.ts: the same optimizer step for stage 1, stage 2 and
 # the baseline, LlamaGen-style: loss and accuracy read back, backward, clip_grad_norm_,
 # torch.optim.AdamW over LlamaGen's two groups (weight decay on dim >= 2 tensors), zero_grad(set_to_none).
 # Starts from the weights, cluster map and batches the TypeScript side exported. Prints one JSON line.
@@ -29,14 +29,14 @@ def run(stage):
     def step(i):
         classes, fine = data[f"classes{i % nb}"], data[f"fine{i % nb}"]
         coarse = idx_to_cluster.index_select(0, fine.reshape(-1)).reshape(fine.shape) if idx_to_cluster is not None else None
-        if stage == "aux":
+        if stage == "stage2":
             logits = model(classes, coarse)[:, 1:]
             if aux_mask:
                 member = idx_to_cluster.reshape(1, 1, -1) == coarse.unsqueeze(2)
                 logits = logits.masked_fill(~member, float("-inf"))
             target = fine
         else:
-            target = coarse if stage == "ar" else fine
+            target = coarse if stage == "stage1" else fine
             logits = model(classes, target[:, :-1])
         flat = logits.reshape(-1, logits.size(-1))
         t = target.reshape(-1)
@@ -59,4 +59,4 @@ def run(stage):
     return {"step_ms": median(times), "losses": losses}
 
 
-print(json.dumps({"stages": {s: run(s) for s in ("ar", "aux", "baseline")}, "threads": torch.get_num_threads(), "torch": torch.__version__}))
+print(json.dumps({"stages": {s: run(s) for s in ("stage1", "stage2", "baseline")}, "threads": torch.get_num_threads(), "torch": torch.__version__}))

@@ -22,6 +22,7 @@ static void KeepFreedMemory() {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   KeepFreedMemory();
+  InitEnvState(env);
   RegisterTensorOps(env, exports);
   RegisterMathOps(env, exports);
   RegisterNnOps(env, exports);

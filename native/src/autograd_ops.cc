@@ -96,14 +96,16 @@ CTF_OP(manualSeed) {
   CTF_BODY(manualSeed) {
     double s = F64(info, 0);
     if (s < 0 || s != std::floor(s)) throw ArgError("seed must be a non-negative integer");
-    at::manual_seed(static_cast<uint64_t>(s));
+    at::Generator& gen = Gen(info.Env());
+    std::lock_guard<std::mutex> lock(gen.mutex());
+    gen.set_current_seed(static_cast<uint64_t>(s));
     return info.Env().Undefined();
   } CTF_END
 }
-// The default CPU generator's full state as bytes (exact resume of sampling and dropout).
+// The environment's generator's full state as bytes (exact resume of sampling and dropout).
 CTF_OP(getRngState) {
   CTF_BODY(getRngState) {
-    auto gen = at::detail::getDefaultCPUGenerator();
+    at::Generator& gen = Gen(info.Env());
     at::Tensor state;
     {
       std::lock_guard<std::mutex> lock(gen.mutex());
@@ -120,7 +122,7 @@ CTF_OP(setRngState) {
     auto arr = info[0].As<Napi::Uint8Array>();
     at::Tensor state = at::empty({(int64_t)arr.ElementLength()}, at::kByte);
     std::memcpy(state.data_ptr(), arr.Data(), arr.ElementLength());
-    auto gen = at::detail::getDefaultCPUGenerator();
+    at::Generator& gen = Gen(info.Env());
     std::lock_guard<std::mutex> lock(gen.mutex());
     gen.set_state(state);
     return info.Env().Undefined();

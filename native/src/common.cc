@@ -1,8 +1,17 @@
 #include "common.h"
 
+#include <ATen/CPUGeneratorImpl.h>
+
 #include <sstream>
 
 namespace ctf {
+
+void InitEnvState(Napi::Env env) {
+  // PyTorch's default seed, so an unseeded stream starts where torch's does
+  env.SetInstanceData(new EnvState{at::make_generator<at::CPUGeneratorImpl>(c10::default_rng_seed_val)});
+}
+
+at::Generator& Gen(Napi::Env env) { return env.GetInstanceData<EnvState>()->gen; }
 
 static const napi_type_tag kTensorTag = {0x6374666765e70001ULL, 0x746f7263685f7431ULL};
 

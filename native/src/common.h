@@ -59,6 +59,15 @@ Napi::Value Guard(const Napi::CallbackInfo& info, const char* op, F&& body) {
 #define CTF_END );
 #define CTF_EXPORT(exports, fn) exports.Set(#fn, Napi::Function::New(env, fn, #fn))
 
+// Per-environment state. Node runs the main thread and every worker thread in an environment of
+// its own; each gets its own random generator, so generation in one worker never draws from
+// (or reseeds) another's stream. Every random op of the binding draws from Gen(env).
+struct EnvState {
+  at::Generator gen;
+};
+void InitEnvState(Napi::Env env);
+at::Generator& Gen(Napi::Env env);
+
 void RegisterTensorOps(Napi::Env env, Napi::Object exports);
 void RegisterMathOps(Napi::Env env, Napi::Object exports);
 void RegisterNnOps(Napi::Env env, Napi::Object exports);

@@ -205,13 +205,13 @@ CTF_OP(lerp_) {
 }
 CTF_OP(uniform_) {
   CTF_BODY(uniform_) {
-    Unwrap(info.Env(), info[0], 0).uniform_(F64(info, 1), F64(info, 2));
+    Unwrap(info.Env(), info[0], 0).uniform_(F64(info, 1), F64(info, 2), Gen(info.Env()));
     return info.Env().Undefined();
   } CTF_END
 }
 CTF_OP(normal_) {
   CTF_BODY(normal_) {
-    Unwrap(info.Env(), info[0], 0).normal_(F64(info, 1), F64(info, 2));
+    Unwrap(info.Env(), info[0], 0).normal_(F64(info, 1), F64(info, 2), Gen(info.Env()));
     return info.Env().Undefined();
   } CTF_END
 }

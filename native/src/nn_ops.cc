@@ -3,6 +3,8 @@
 #include <cmath>
 #include <limits>
 
+#include <ATen/CPUGeneratorImpl.h>
+
 #include "common.h"
 
 namespace ctf {
@@ -110,7 +112,14 @@ CTF_OP(adaptiveAvgPool2d) {
 CTF_OP(pad) {
   CTF_BODY(pad) { return Wrap(info.Env(), at::constant_pad_nd(T(info, 0), Ints(info, 1), Present(info, 2) ? F64(info, 2) : 0.0)); } CTF_END
 }
-CTF_OP(dropout) { CTF_BODY(dropout) { return Wrap(info.Env(), at::dropout(T(info, 0), F64(info, 1), Bool(info, 2))); } CTF_END }
+// at::dropout's CPU formula (x * bernoulli(1 - p) / (1 - p)) with the environment's generator.
+static at::Tensor Dropout(Napi::Env env, const at::Tensor& x, double p, bool train) {
+  if (!train || p == 0) return x;
+  if (p == 1) return x * at::zeros_like(x);
+  at::Tensor noise = at::empty_like(x).bernoulli_(1 - p, Gen(env));
+  return x * noise.div_(1 - p);
+}
+CTF_OP(dropout) { CTF_BODY(dropout) { return Wrap(info.Env(), Dropout(info.Env(), T(info, 0), F64(info, 1), Bool(info, 2))); } CTF_END }
 
 // Scaled dot-product attention, q [.., Tq, D], k/v [.., Tk, D]. libtorch 1.13 has no fused
 // kernel, so this is the composite PyTorch 2 falls back to: scores, mask, softmax, weighted sum.
@@ -139,13 +148,38 @@ CTF_OP(sdpa) {
       else att.add_(*mask);
     }
     att = at::softmax(att, -1);
-    if (p > 0 && train) att = at::dropout(att, p, true);
+    att = Dropout(info.Env(), att, p, train);
     return Wrap(info.Env(), at::matmul(att, v));
   } CTF_END
 }
 
 CTF_OP(multinomial) {
-  CTF_BODY(multinomial) { return Wrap(info.Env(), at::multinomial(T(info, 0), I64(info, 1), Bool(info, 2))); } CTF_END
+  CTF_BODY(multinomial) { return Wrap(info.Env(), at::multinomial(T(info, 0), I64(info, 1), Bool(info, 2), Gen(info.Env()))); } CTF_END
+}
+// searchsorted(sorted [.., N], values [.., M], right): insertion points as int64 [.., M].
+CTF_OP(searchsorted) {
+  CTF_BODY(searchsorted) {
+    return Wrap(info.Env(), at::searchsorted(T(info, 0), T(info, 1), false, Bool(info, 2)));
+  } CTF_END
+}
+// Uniforms in [0, 1) as float64 [B, n], row b drawn from a generator seeded with seeds[b]: a row
+// depends on its own seed alone (not on the batch it is computed in, nor on any other stream).
+CTF_OP(seededUniform) {
+  CTF_BODY(seededUniform) {
+    if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array)
+      throw ArgError("argument 0 must be a Float64Array of integer seeds");
+    auto seeds = info[0].As<Napi::Float64Array>();
+    int64_t n = I64(info, 1);
+    if (n < 0) throw ArgError("argument 1 (values per row) must be >= 0");
+    at::Tensor out = at::empty({(int64_t)seeds.ElementLength(), n}, at::kDouble);
+    for (size_t b = 0; b < seeds.ElementLength(); b++) {
+      double s = seeds[b];
+      if (!(s >= 0) || s != std::floor(s) || s > 9007199254740991.0) throw ArgError("seeds must be integers in 0..2^53-1");
+      at::Generator g = at::make_generator<at::CPUGeneratorImpl>(static_cast<uint64_t>(s));
+      out[b].uniform_(0, 1, g);
+    }
+    return Wrap(info.Env(), out);
+  } CTF_END
 }
 CTF_OP(cdist) { CTF_BODY(cdist) { return Wrap(info.Env(), at::cdist(T(info, 0), T(info, 1))); } CTF_END }
 
@@ -168,6 +202,8 @@ void RegisterNnOps(Napi::Env env, Napi::Object exports) {
   CTF_EXPORT(exports, dropout);
   CTF_EXPORT(exports, sdpa);
   CTF_EXPORT(exports, multinomial);
+  CTF_EXPORT(exports, searchsorted);
+  CTF_EXPORT(exports, seededUniform);
   CTF_EXPORT(exports, cdist);
 }
 

@@ -51,14 +51,14 @@ CTF_OP(arange) {
     return Wrap(info.Env(), at::arange(F64(info, 0), F64(info, 1), F64(info, 2), Opts(DType(info, 3, at::kLong))));
   } CTF_END
 }
-CTF_OP(randn) { CTF_BODY(randn) { return Wrap(info.Env(), at::randn(Ints(info, 0), Opts(DType(info, 1, at::kFloat)))); } CTF_END }
-CTF_OP(rand) { CTF_BODY(rand) { return Wrap(info.Env(), at::rand(Ints(info, 0), Opts(DType(info, 1, at::kFloat)))); } CTF_END }
+CTF_OP(randn) { CTF_BODY(randn) { return Wrap(info.Env(), at::randn(Ints(info, 0), Gen(info.Env()), Opts(DType(info, 1, at::kFloat)))); } CTF_END }
+CTF_OP(rand) { CTF_BODY(rand) { return Wrap(info.Env(), at::rand(Ints(info, 0), Gen(info.Env()), Opts(DType(info, 1, at::kFloat)))); } CTF_END }
 CTF_OP(randint) {
   CTF_BODY(randint) {
-    return Wrap(info.Env(), at::randint(I64(info, 0), I64(info, 1), Ints(info, 2), Opts(DType(info, 3, at::kLong))));
+    return Wrap(info.Env(), at::randint(I64(info, 0), I64(info, 1), Ints(info, 2), Gen(info.Env()), Opts(DType(info, 3, at::kLong))));
   } CTF_END
 }
-CTF_OP(randperm) { CTF_BODY(randperm) { return Wrap(info.Env(), at::randperm(I64(info, 0), Opts(at::kLong))); } CTF_END }
+CTF_OP(randperm) { CTF_BODY(randperm) { return Wrap(info.Env(), at::randperm(I64(info, 0), Gen(info.Env()), Opts(at::kLong))); } CTF_END }
 CTF_OP(zerosLike) { CTF_BODY(zerosLike) { return Wrap(info.Env(), at::zeros_like(T(info, 0))); } CTF_END }
 CTF_OP(onesLike) { CTF_BODY(onesLike) { return Wrap(info.Env(), at::ones_like(T(info, 0))); } CTF_END }
 

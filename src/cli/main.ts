@@ -1,7 +1,11 @@
 #!/usr/bin/env node
 // ctfgen command line. Each subcommand lives in its own module; this file only wires arguments
 // (commander: maintained, typed, generates --help).
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
+import { CLUSTER_METHODS } from '../cluster/kmeans.js';
+import { STAGES } from '../ctf/index.js';
+import { intList, nonNegInt, oneOf, positiveInt, positiveNumber } from './parse.js';
+import { addSamplingFlags } from './sampling-flags.js';
 
 const program = new Command();
 program
@@ -9,12 +13,6 @@ program
   .description('Coarse-to-fine token prediction for class-conditional image generation (LlamaGen-compatible)')
   // options after a subcommand belong to it: `eval classifier train --out x` must not set `eval --out`
   .enablePositionalOptions();
-
-export function positiveInt(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`expected a positive integer, got '${v}'`);
-  return n;
-}
 
 program
   .command('smoke')
@@ -63,23 +61,12 @@ program
     if (results.some((r) => !r.ok)) process.exitCode = 1;
   });
 
-const nonNegInt = (v: string): number => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`expected a non-negative integer, got '${v}'`);
-  return n;
-};
-const positiveNumber = (v: string): number => {
-  const n = Number(v);
-  if (!(n > 0)) throw new InvalidArgumentError(`expected a positive number, got '${v}'`);
-  return n;
-};
-
 program
   .command('cluster')
   .description("cluster a tokenizer's codebook into coarse labels (idxToCluster)")
   .requiredOption('--tokenizer <ckpt>', 'VQ tokenizer checkpoint (ours or LlamaGen vq_ds16_c2i.pt)')
   .requiredOption('--clusters <k>', 'number of clusters', positiveInt)
-  .option('--method <m>', 'kmeans | balanced | random', 'kmeans')
+  .option('--method <m>', CLUSTER_METHODS.join(' | '), oneOf(CLUSTER_METHODS), 'kmeans')
   .option('--seed <s>', 'random seed', nonNegInt, 0)
   .option('--used-by <token-cache>', 'cluster only the codes this token cache uses (the rest join their nearest centroid)')
   .option('--out <file>', 'output file (default: beside the tokenizer)')
@@ -88,19 +75,21 @@ program
     await clusterCommand(o);
   });
 
-const train = program.command('train').description('train stage 1 (ar), stage 2 (aux) or the fine-token baseline');
-for (const [stage, what] of [
-  ['ar', 'stage 1: GPT over coarse labels'],
-  ['aux', 'stage 2: auxiliary model, coarse map → all fine tokens in one pass'],
-  ['baseline', 'the same GPT over fine tokens (plain LlamaGen)'],
-] as const) {
+const train = program.command('train').description('train stage 1, stage 2 or the fine-token baseline into a run folder');
+const STAGE_HELP = {
+  stage1: ['ar', 'stage 1: GPT over coarse labels'],
+  stage2: ['aux', 'stage 2: auxiliary model, coarse map → all fine tokens in one pass'],
+  baseline: [null, 'the same GPT over fine tokens (plain LlamaGen)'],
+} as const;
+for (const stage of STAGES) {
+  const [alias, what] = STAGE_HELP[stage];
   const cmd = train
     .command(stage)
     .description(what)
     .requiredOption('--run <dir>', 'run folder (created; later commands read it)')
     .requiredOption('--tokenizer <ckpt>', 'tokenizer the caches were encoded with')
     .requiredOption('--train-cache <file>', 'token cache of the training split (ctfgen tokenizer encode)')
-    .option('--val-cache <file>', 'token cache of the test split, for validation loss')
+    .option('--val-cache <file>', 'token cache of a held-out split, for validation loss')
     .option('--preset <name>', 'fashion-mnist | emoji | tiny', 'fashion-mnist')
     .option('--steps <n>', 'optimizer steps', positiveInt)
     .option('--batch-size <n>', 'batch size', positiveInt)
@@ -114,11 +103,12 @@ for (const [stage, what] of [
     .option('--validate-every <n>', 'steps between validations', positiveInt)
     .option('--save-every <n>', 'steps between checkpoints', positiveInt)
     .option('--resume', "continue from the run's last checkpoint");
+  if (alias) cmd.alias(alias);
   if (stage !== 'baseline') cmd.requiredOption('--clusters <file>', 'cluster file (ctfgen cluster)');
-  if (stage === 'aux')
+  if (stage === 'stage2')
     cmd
-      .option('--aux-mask', 'restrict the loss to members of each coarse label')
-      .option('--aux-causal', 'causal instead of full attention');
+      .option('--stage2-mask', "restrict the loss's softmax to the members of each position's coarse label")
+      .option('--stage2-causal', 'causal instead of full attention');
   cmd.action(async (o) => {
     const { trainCommand } = await import('./train-cmd.js');
     await trainCommand(stage, o);
@@ -140,13 +130,9 @@ tokenizer
   .option('--seed <s>', 'random seed', nonNegInt, 0)
   .option('--resume', 'continue from the checkpoint at --out')
   .action(async (o) => {
-    const { trainTokenizer } = await import('../tokenizer/train-tokenizer.js');
-    const r = await trainTokenizer({ ...o, entropyLossRatio: o.entropyLoss });
-    console.log(
-      `tokenizer: ${r.steps} steps in ${r.seconds.toFixed(0)} s; test PSNR ${r.val.psnr.toFixed(2)} dB (MSE ${r.val.mse.toFixed(5)}), ` +
-        `codebook usage ${(100 * r.val.usage).toFixed(1)}%, perplexity ${r.val.perplexity.toFixed(0)} on ${r.val.n} test images → ${o.out}`,
-    );
-    r.model.dispose();
+    const { tokenizerTrainCommand } = await import('./tokenizer-cmd.js');
+    const { entropyLoss, ...rest } = o;
+    await tokenizerTrainCommand({ ...rest, entropyLossRatio: entropyLoss });
   });
 tokenizer
   .command('eval')
@@ -157,7 +143,7 @@ tokenizer
   .option('--grid <png>', 'also write originals above reconstructions')
   .option('--out <json>', 'also write the statistics here')
   .action(async (o) => {
-    const { tokenizerEvalCommand } = await import('../tokenizer/eval-command.js');
+    const { tokenizerEvalCommand } = await import('./tokenizer-cmd.js');
     await tokenizerEvalCommand(o);
   });
 tokenizer
@@ -168,36 +154,11 @@ tokenizer
   .requiredOption('--out <file>', 'token cache to write (.safetensors)')
   .option('--no-flip', 'skip the mirrored copies')
   .action(async (o) => {
-    const { openTokenizer } = await import('../tokenizer/tokenizer-file.js');
-    const { encodeCommand } = await import('../tokenizer/encode-dataset.js');
-    const tok = await openTokenizer(o.tokenizer);
-    await encodeCommand({ ...o, noFlip: o.flip === false }, tok);
-    tok.model.dispose();
+    const { tokenizerEncodeCommand } = await import('./tokenizer-cmd.js');
+    await tokenizerEncodeCommand(o);
   });
 
-const nonNegNumber = (v: string): number => {
-  const n = Number(v);
-  if (!(n >= 0)) throw new InvalidArgumentError(`expected a number ≥ 0, got '${v}'`);
-  return n;
-};
-/** The sampling settings `sample` and `eval` share (SampleCmdOptions). */
-function samplingOptions(cmd: Command): Command {
-  return cmd
-    .option('--system <kind>', 'ctf | baseline (when a run holds both)')
-    .option('--cfg <scale>', 'classifier-free guidance scale (1 = off; default 2.0)', nonNegNumber)
-    .option('--cfg-schedule <s>', 'constant | linear')
-    .option('--temperature <t>', 'stage-1 temperature (default 1.1)', nonNegNumber)
-    .option('--top-k <k>', 'stage-1 top-k (0 = all)', nonNegInt)
-    .option('--top-p <p>', 'stage-1 top-p (1 = all)', positiveNumber)
-    .option('--temperature2 <t>', 'stage-2 temperature (default 1.1)', nonNegNumber)
-    .option('--top-k2 <k>', 'stage-2 top-k (1 = argmax, 0 = all)', nonNegInt)
-    .option('--cfg2 <scale>', 'stage-2 guidance scale (default 1 = off)', nonNegNumber)
-    .option('--no-restrict', 'let stage 2 pick codes outside the sampled coarse label')
-    .option('--seed <s>', 'random seed', nonNegInt, 0)
-    .option('--batch-size <n>', 'images per sampling batch', positiveInt);
-}
-
-samplingOptions(program.command('sample'))
+addSamplingFlags(program.command('sample'))
   .description('generate a PNG grid of images from a trained run (CTF: stage 1 + stage 2; or the baseline)')
   .option('--run <dir>', 'run folder', 'models/fashion-mnist/ctf')
   .option('--class <id|name|all>', 'class id or name; all = one row per class', 'all')
@@ -205,16 +166,10 @@ samplingOptions(program.command('sample'))
   .option('--out <png>', 'output grid', 'samples.png')
   .option('--each <dir>', 'also write one PNG per image into this folder')
   .action(async (o) => {
-    const { sampleCommand } = await import('../sample/sample-command.js');
-    await sampleCommand({ ...o, noRestrict: o.restrict === false });
+    const { sampleCommand } = await import('./sample-cmd.js');
+    await sampleCommand(o);
   });
 
-const intList = (v: string): number[] => {
-  const xs = v.split(',').map((x) => Number(x.trim()));
-  if (xs.length === 0 || xs.some((x) => !Number.isInteger(x) || x < 1))
-    throw new InvalidArgumentError(`expected a comma-separated list of positive integers, got '${v}'`);
-  return xs;
-};
 const analyze = program.command('analyze').description('look inside a tokenizer: token redundancy, what clusters hold');
 analyze
   .command('redundancy')
@@ -223,11 +178,11 @@ analyze
   .option('--data <spec>', 'test images', 'fashion-mnist:test')
   .option('--n <count>', 'images', positiveInt, 256)
   .option('--clusters <k,k,...>', 'cluster counts', intList, [32, 128, 512])
-  .option('--method <m>', 'kmeans | balanced | random', 'kmeans')
+  .option('--method <m>', CLUSTER_METHODS.join(' | '), oneOf(CLUSTER_METHODS), 'kmeans')
   .option('--seed <s>', 'random seed', nonNegInt, 0)
   .option('--out-dir <dir>', 'where the PNG grids and redundancy.json go', 'docs/figures')
   .action(async (o) => {
-    const { redundancyCommand } = await import('../cluster/analyze-command.js');
+    const { redundancyCommand } = await import('./analyze-cmd.js');
     await redundancyCommand(o);
   });
 analyze
@@ -240,7 +195,7 @@ analyze
   .option('--cols <n>', 'members per cluster', positiveInt, 10)
   .option('--seed <s>', 'random seed', nonNegInt, 0)
   .action(async (o) => {
-    const { clusterPictureCommand } = await import('../cluster/analyze-command.js');
+    const { clusterPictureCommand } = await import('./analyze-cmd.js');
     await clusterPictureCommand(o);
   });
 
@@ -251,11 +206,11 @@ program
   .requiredOption('--out <dir>', 'destination folder')
   .option('--tokenizer-out <file>', 'write the tokenizer here instead (one file shared by several exported runs)')
   .action(async (o) => {
-    const { exportRun } = await import('../train/export.js');
+    const { exportRun } = await import('../run/export.js');
     for (const f of await exportRun(o.run, o.out, o.tokenizerOut)) console.log(f);
   });
 
-const evalCmd = samplingOptions(program.command('eval'))
+const evalCmd = addSamplingFlags(program.command('eval'))
   .enablePositionalOptions()
   .description("FID / IS / precision / recall / class accuracy of a run's samples (and the feature classifier they use)")
   .option('--run <dir>', 'run folder')
@@ -266,12 +221,12 @@ const evalCmd = samplingOptions(program.command('eval'))
     'models/fashion-mnist-classifier.safetensors',
   )
   .option('--reference <spec>', 'real images for the statistics', 'fashion-mnist:test')
-  .option('--sweep <key=v1,v2>', 'repeat over values of one setting, e.g. cfg=1.5,2,3')
+  .option('--sweep <name=v1,v2>', 'repeat over values of one sampling setting, e.g. cfg=1.5,2,3 or stage2-temperature=0.8,1.1')
   .option('--out <json>', 'write the results here')
   .action(async (o) => {
     if (!o.run) throw new Error('ctfgen eval needs --run <dir> (or use `ctfgen eval classifier train`)');
-    const { evaluateRun } = await import('../eval/evaluate-run.js');
-    await evaluateRun({ ...o, noRestrict: o.restrict === false });
+    const { evalCommand } = await import('./eval-cmd.js');
+    await evalCommand(o);
   });
 evalCmd
   .command('classifier')
@@ -285,9 +240,10 @@ evalCmd
   .option('--batch-size <n>', 'batch size', positiveInt)
   .option('--lr <x>', 'learning rate', positiveNumber)
   .option('--seed <s>', 'random seed', nonNegInt, 0)
+  .option('--resume', 'continue from the checkpoint at --out')
   .action(async (o) => {
-    const { runClassifierTrainCli } = await import('../eval/train-classifier.js');
-    await runClassifierTrainCli(o);
+    const { classifierTrainCommand } = await import('./eval-cmd.js');
+    await classifierTrainCommand(o);
   });
 
 program

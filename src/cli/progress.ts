@@ -1,6 +1,7 @@
 // Progress bars for long work (cli-progress: maintained, handles TTY redraw, rate and ETA).
 // Off a terminal (CI, logs) it prints a plain line every few seconds instead of redrawing.
 import cliProgress from 'cli-progress';
+import type { OnProgress } from '../util/progress.js';
 
 export interface Progress {
   update(done: number, fields?: Record<string, string | number>): void;
@@ -49,4 +50,25 @@ function formatFields(fields: Record<string, string | number>): string {
   return Object.entries(fields)
     .map(([k, v]) => `${k} ${typeof v === 'number' ? (Number.isInteger(v) ? v : v.toFixed(4)) : v}`)
     .join(' | ');
+}
+
+/**
+ * An OnProgress that draws one bar per phase (a new bar when the phase changes, e.g. from
+ * 'stage1' to 'decode'); call `stop` when the work ends.
+ */
+export function progressReporter(): OnProgress & { stop(): void } {
+  let current: { phase: string; bar: Progress } | null = null;
+  const report = ((e) => {
+    if (current?.phase !== e.phase) {
+      current?.bar.stop();
+      current = { phase: e.phase, bar: progress(e.phase, e.total, e.startAt ?? 0) };
+      if (e.startAt) process.stderr.write(`${e.phase}: resumed at ${e.startAt}/${e.total}\n`);
+    }
+    current.bar.update(e.done, e.info);
+  }) as OnProgress & { stop(): void };
+  report.stop = () => {
+    current?.bar.stop();
+    current = null;
+  };
+  return report;
 }

@@ -1,9 +1,10 @@
-// `ctfgen train ar|aux|baseline`: options → trainTokens, with presets for the defaults.
-import { tokenPreset } from '../train/presets.js';
-import type { Stage } from '../train/run-dir.js';
-import { trainTokens } from '../train/train-tokens.js';
+// `ctfgen train stage1|stage2|baseline`: options → trainTokens, with presets for the defaults.
+import type { Stage } from '../ctf/index.js';
+import { RunDir } from '../run/run-dir.js';
 import { writeTrainingCurve } from '../train/curve.js';
-import { RunDir } from '../train/run-dir.js';
+import { tokenPreset } from '../train/presets.js';
+import { trainTokens } from '../train/train-tokens.js';
+import { progressReporter } from './progress.js';
 
 export interface TrainCmdOptions {
   run: string;
@@ -24,41 +25,47 @@ export interface TrainCmdOptions {
   resume?: boolean;
   validateEvery?: number;
   saveEvery?: number;
-  auxMask?: boolean;
-  auxCausal?: boolean;
+  stage2Mask?: boolean;
+  stage2Causal?: boolean;
 }
 
 export async function trainCommand(stage: Stage, o: TrainCmdOptions): Promise<void> {
   const p = tokenPreset(o.preset);
   const size = p.model;
   const run = new RunDir(o.run);
-  const r = await trainTokens({
-    stage,
-    run: o.run,
-    tokenizer: o.tokenizer,
-    trainCache: o.trainCache,
-    valCache: o.valCache,
-    clusters: o.clusters,
-    model: { dim: o.dim ?? size.dim, nLayer: o.layers ?? size.nLayer, nHead: o.heads ?? size.nHead },
-    steps: o.steps ?? p.steps,
-    batchSize: o.batchSize ?? p.batchSize,
-    gradAccumulation: o.gradAccum,
-    ema: o.ema,
-    schedule: { ...p.schedule, ...(o.lr !== undefined ? { lr: o.lr } : {}) },
-    seed: o.seed,
-    resume: o.resume,
-    validateEvery: o.validateEvery ?? p.validateEvery,
-    saveEvery: o.saveEvery ?? p.saveEvery,
-    auxMask: o.auxMask,
-    auxAttention: o.auxCausal ? 'causal' : 'full',
-    onReport: () => writeTrainingCurve(run.metrics(stage), run.curve(stage), `${stage} training (${o.run})`),
-  });
-  r.model.dispose();
-  const last = Object.entries(r.last)
-    .map(([k, v]) => `${k} ${v.toFixed(4)}`)
-    .join(', ');
-  console.log(
-    `train ${stage}: ${r.steps} steps in ${r.seconds.toFixed(0)} s${r.resumedFrom ? ` (resumed at ${r.resumedFrom})` : ''}; ${last}`,
-  );
-  console.log(`  weights ${run.checkpoint(stage)}, metrics ${run.metrics(stage)}, curve ${run.curve(stage)}`);
+  const bar = progressReporter();
+  try {
+    const r = await trainTokens({
+      stage,
+      run: o.run,
+      tokenizer: o.tokenizer,
+      trainCache: o.trainCache,
+      valCache: o.valCache,
+      clusters: o.clusters,
+      model: { dim: o.dim ?? size.dim, nLayer: o.layers ?? size.nLayer, nHead: o.heads ?? size.nHead },
+      steps: o.steps ?? p.steps,
+      batchSize: o.batchSize ?? p.batchSize,
+      gradAccumulation: o.gradAccum,
+      ema: o.ema,
+      schedule: { ...p.schedule, ...(o.lr !== undefined ? { lr: o.lr } : {}) },
+      seed: o.seed,
+      resume: o.resume,
+      validateEvery: o.validateEvery ?? p.validateEvery,
+      saveEvery: o.saveEvery ?? p.saveEvery,
+      stage2: stage === 'stage2' ? { maskedLoss: o.stage2Mask ?? false, attention: o.stage2Causal ? 'causal' : 'full' } : undefined,
+      onProgress: bar,
+      onReport: () => writeTrainingCurve(run.metrics(stage), run.curve(stage), `${stage} training (${o.run})`),
+    });
+    bar.stop();
+    r.model.dispose();
+    const last = Object.entries(r.last)
+      .map(([k, v]) => `${k} ${v.toFixed(4)}`)
+      .join(', ');
+    console.log(
+      `train ${stage}: ${r.steps} steps in ${r.seconds.toFixed(0)} s${r.resumedFrom ? ` (resumed at ${r.resumedFrom})` : ''}; ${last}`,
+    );
+    console.log(`  weights ${run.checkpoint(stage)}, metrics ${run.metrics(stage)}, curve ${run.curve(stage)}`);
+  } finally {
+    bar.stop();
+  }
 }

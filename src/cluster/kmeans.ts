@@ -5,6 +5,7 @@ import * as T from '../torch/index.js';
 import { Rng } from '../data/rng.js';
 
 export type ClusterMethod = 'kmeans' | 'balanced' | 'random';
+export const CLUSTER_METHODS: readonly ClusterMethod[] = ['kmeans', 'balanced', 'random'];
 
 export interface ClusterResult {
   method: ClusterMethod;

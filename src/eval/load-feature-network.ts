@@ -2,7 +2,7 @@
 // "feature-classifier"), or Inception-v3 weights (pytorch-fid's FID network, .pt or safetensors)
 // for the standard kind of FID / IS / precision / recall.
 import { detectCheckpointFormat, loadTensors, readSafetensorsHeader } from '../io/index.js';
-import * as T from '../torch/index.js';
+import { loadWeights } from '../nn/index.js';
 import { classifierId, type FeatureNetwork } from './classifier.js';
 import { FidInceptionV3, INCEPTION_MARKER } from './inception.js';
 import { loadClassifier } from './train-classifier.js';
@@ -33,15 +33,9 @@ export async function loadInception(path: string): Promise<FidInceptionV3> {
     throw new Error(
       `${path} is neither a ctfgen feature classifier (train one with \`ctfgen eval classifier train\`) nor Inception-v3 weights (no ${INCEPTION_MARKER})`,
     );
-  const model = new FidInceptionV3();
-  const loaded = T.tensorsFromRaw(tensors);
-  try {
-    model.loadStateDict(loaded, { strict: true, ignore: (k) => k.endsWith('num_batches_tracked') || k.startsWith('AuxLogits.') });
-  } catch (e) {
-    model.dispose();
-    throw new Error(`${path}: ${(e as Error).message}`);
-  } finally {
-    T.dispose(loaded);
-  }
-  return model.eval();
+  return loadWeights(new FidInceptionV3(), tensors, {
+    source: path,
+    strict: true,
+    ignore: (k) => k.endsWith('num_batches_tracked') || k.startsWith('AuxLogits.'),
+  });
 }

@@ -1,16 +1,17 @@
-// Trains the per-dataset feature network (classifier.ts) with AdamW, warmup + cosine learning
-// rate, horizontal-flip augmentation, and saves it as a ctfgen checkpoint (weights only, with
-// meta {kind: 'feature-classifier', config, dataset, testAccuracy, imageSize, channels, …}),
-// atomically. `runClassifierTrainCli` is what `ctfgen eval classifier train` calls.
+// Trains the per-dataset feature network (classifier.ts) through the shared training loop (AdamW,
+// warm-up + cosine learning rate, metrics log, exact resume, cancellation), with horizontal-flip
+// augmentation, then saves it as a ctfgen checkpoint (weights only, with meta {kind:
+// 'feature-classifier', config, dataset, testAccuracy, imageSize, channels, …}), atomically.
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { progress } from '../cli/progress.js';
 import { batches, numBatches } from '../data/loader.js';
 import { openDataset, type OpenDatasetOptions } from '../data/open.js';
 import type { TransformSpec } from '../data/transforms.js';
 import { loadCheckpoint, saveCheckpoint } from '../io/index.js';
-import { AdamW, decayGroups } from '../nn/index.js';
+import { AdamW, decayGroups, loadWeights } from '../nn/index.js';
 import * as T from '../torch/index.js';
+import { runLoop } from '../train/loop.js';
+import type { OnProgress, StopSignal } from '../util/progress.js';
 import {
   FeatureClassifier,
   classifierId,
@@ -63,8 +64,10 @@ export interface TrainClassifierOptions {
   seed?: number;
   /** horizontal flip probability (default 0.5) */
   hflip?: number;
-  /** checkpoint path; none → not saved */
-  out?: string;
+  /** checkpoint path: the training checkpoint while it trains (resumable), then the classifier */
+  out: string;
+  /** continue from the training checkpoint at `out` */
+  resume?: boolean;
   /** architecture overrides (widths, featureDim, groups, dropout) */
   model?: Partial<Omit<FeatureClassifierConfig, 'channels' | 'imageSize' | 'numClasses'>>;
   /** stop after this many optimizer steps (tests) */
@@ -74,7 +77,8 @@ export interface TrainClassifierOptions {
   testOpen?: OpenDatasetOptions;
   /** measure test accuracy after every epoch, not only at the end */
   evalEachEpoch?: boolean;
-  quiet?: boolean;
+  onProgress?: OnProgress;
+  signal?: StopSignal;
 }
 
 export interface TrainClassifierResult {
@@ -85,14 +89,6 @@ export interface TrainClassifierResult {
   trainAccuracy: number;
   steps: number;
   seconds: number;
-}
-
-function lrAt(step: number, total: number, peak: number): number {
-  const warmup = Math.min(100, Math.max(1, Math.floor(total / 20)));
-  if (step < warmup) return (peak * (step + 1)) / warmup;
-  const t = Math.min(1, (step - warmup) / Math.max(1, total - warmup));
-  const min = peak / 20;
-  return min + 0.5 * (peak - min) * (1 + Math.cos(Math.PI * t));
 }
 
 export async function trainClassifier(o: TrainClassifierOptions): Promise<TrainClassifierResult> {
@@ -109,81 +105,78 @@ export async function trainClassifier(o: TrainClassifierOptions): Promise<TrainC
   const model = new FeatureClassifier({ ...o.model, channels: o.channels, imageSize: o.imageSize, numClasses: ds.numClasses });
   const transform = classifierInputTransform(ds, model.config);
   const testTransform = classifierInputTransform(test, model.config);
-  const params = model.parameters();
   const optimizer = new AdamW(decayGroups(model.namedParameters(), o.weightDecay ?? 0.05), { lr, betas: [0.9, 0.99] });
   const perEpoch = numBatches(ds.length, batchSize, true);
   if (perEpoch === 0) throw new Error(`trainClassifier: ${o.data} has ${ds.length} samples, fewer than a batch of ${batchSize}`);
   const total = Math.min(epochs * perEpoch, o.maxSteps ?? Infinity);
-  const bar = o.quiet ? null : progress('classifier', total);
-  let step = 0;
+  // accuracy over the training batches of the current epoch (augmented, while training)
+  let epochAcc = { right: 0, seen: 0 };
   let trainAccuracy = NaN;
-  let testAccuracy = NaN;
-  try {
-    for (let epoch = 0; epoch < epochs && step < total; epoch++) {
-      let correct = 0;
-      let seen = 0;
-      let lossSum = 0;
-      model.train();
-      const it = batches(ds, {
-        batchSize,
-        seed,
-        epoch,
-        dropLast: true,
-        reuseBuffers: true,
-        transform: { ...transform, hflip: o.hflip ?? 0.5 },
-      });
-      for (const b of it) {
-        if (step >= total) break;
-        optimizer.lr = lrAt(step, total, lr);
-        const [loss, right] = T.tidy(() => {
-          T.zeroGrad(params);
-          const x = T.fromArray(b.images, [b.n, b.c, b.h, b.w]);
-          const y = T.fromArray(b.labels, [b.n], 'int64');
-          const { logits } = model.forward(x);
-          const l = T.crossEntropy(logits, y);
-          l.backward();
-          optimizer.step();
-          return [l.item(), T.noGrad(() => logits.argmax(1).eq(y).sum().item())];
-        });
-        step++;
-        correct += right;
-        seen += b.n;
-        lossSum += loss * b.n;
-        bar?.update(step, { epoch: epoch + 1, loss: lossSum / seen, acc: correct / seen });
-      }
-      trainAccuracy = correct / Math.max(seen, 1);
-      if (o.evalEachEpoch && step < total) {
-        const acc = (await datasetOutputs(model, test, { transform: testTransform })).accuracy;
-        if (!o.quiet) process.stderr.write(`\nclassifier: epoch ${epoch + 1} test accuracy ${(100 * acc).toFixed(2)}%\n`);
-      }
-    }
-  } finally {
-    bar?.stop();
-    optimizer.dispose();
-  }
-  model.eval();
-  testAccuracy = (await datasetOutputs(model, test, { transform: testTransform })).accuracy;
-  const seconds = (performance.now() - start) / 1000;
-  const meta: ClassifierMeta = {
-    kind: CLASSIFIER_KIND,
+  const meta = {
+    kind: CLASSIFIER_KIND as typeof CLASSIFIER_KIND,
     config: model.config,
     dataset: o.data,
     testDataset: o.test,
-    testAccuracy,
     imageSize: o.imageSize,
     channels: o.channels,
     transform: testTransform,
     classNames: [...ds.classNames],
-    id: classifierId(model),
     epochs,
-    steps: step,
     batchSize,
     lr,
     seed,
-    trainSeconds: seconds,
   };
-  if (o.out) await saveClassifier(o.out, model, meta);
-  return { model, meta, testAccuracy, trainAccuracy, steps: step, seconds };
+  await mkdir(dirname(o.out), { recursive: true });
+  try {
+    const r = await runLoop({
+      name: 'classifier',
+      model,
+      optimizer,
+      totalSteps: total,
+      schedule: { lr, warmupSteps: Math.min(100, Math.max(1, Math.floor(total / 20))), decay: 'cosine', minLr: lr / 20 },
+      checkpointPath: o.out,
+      metricsPath: `${o.out}.metrics.jsonl`,
+      resume: o.resume,
+      meta,
+      itemsPerStep: batchSize,
+      itemName: 'images',
+      onProgress: o.onProgress,
+      signal: o.signal,
+      microStep: (step) => {
+        if (step % perEpoch === 0) epochAcc = { right: 0, seen: 0 };
+        const b = batches(ds, {
+          batchSize,
+          seed,
+          epoch: Math.floor(step / perEpoch),
+          startBatch: step % perEpoch,
+          dropLast: true,
+          transform: { ...transform, hflip: o.hflip ?? 0.5 },
+        }).next().value!;
+        const x = T.fromArray(b.images, [b.n, b.c, b.h, b.w]);
+        const y = T.fromArray(b.labels, [b.n], 'int64');
+        const { logits } = model.forward(x);
+        const right = T.noGrad(() => logits.argmax(1).eq(y).sum().item());
+        epochAcc = { right: epochAcc.right + right, seen: epochAcc.seen + b.n };
+        trainAccuracy = epochAcc.right / epochAcc.seen;
+        return { loss: T.crossEntropy(logits, y), metrics: { acc: right / b.n } };
+      },
+      validate: o.evalEachEpoch
+        ? async () => ({ testAccuracy: (await datasetOutputs(model, test, { transform: testTransform })).accuracy })
+        : undefined,
+      validateEvery: o.evalEachEpoch ? perEpoch : undefined,
+    });
+    model.eval();
+    const testAccuracy = (await datasetOutputs(model, test, { transform: testTransform })).accuracy;
+    const seconds = (performance.now() - start) / 1000;
+    const full: ClassifierMeta = { ...meta, testAccuracy, id: classifierId(model), steps: r.steps, trainSeconds: seconds };
+    await saveClassifier(o.out, model, full);
+    return { model, meta: full, testAccuracy, trainAccuracy, steps: r.steps, seconds };
+  } catch (e) {
+    model.dispose();
+    throw e;
+  } finally {
+    optimizer.dispose();
+  }
 }
 
 /** Saves the weights and meta atomically (creating the folder). */
@@ -204,21 +197,9 @@ export async function loadClassifier(path: string): Promise<LoadedClassifier> {
   const { tensors, meta } = await loadCheckpoint(path);
   if (meta.kind !== CLASSIFIER_KIND) throw new Error(`${path}: not a feature classifier (kind ${JSON.stringify(meta.kind)})`);
   const m = meta as unknown as ClassifierMeta;
-  const model = new FeatureClassifier(m.config);
-  const loaded = T.tensorsFromRaw(tensors, 'float32');
-  try {
-    model.loadStateDict(loaded, { strict: true });
-  } catch (e) {
-    model.dispose();
-    throw new Error(`${path}: ${(e as Error).message}`);
-  } finally {
-    T.dispose(loaded);
-  }
-  model.eval();
+  const model = loadWeights(new FeatureClassifier(m.config), tensors, { source: path, dtype: 'float32', strict: true });
   return { model, meta: m, id: classifierId(model) };
 }
-
-// ---- CLI entry point ----
 
 export interface ClassifierPreset {
   data: string;
@@ -255,51 +236,3 @@ export const CLASSIFIER_PRESETS: Record<string, ClassifierPreset> = {
     out: 'models/emoji-classifier.safetensors',
   },
 };
-
-export interface ClassifierTrainCliOptions {
-  /** a preset name (fashion-mnist, emoji) or a training dataset spec */
-  data: string;
-  /** test dataset spec (required when `data` is not a preset) */
-  test?: string;
-  out?: string;
-  imageSize?: number;
-  channels?: 1 | 3;
-  epochs?: number;
-  batchSize?: number;
-  lr?: number;
-  seed?: number;
-  featureDim?: number;
-  /** Fashion-MNIST folder */
-  dataDir?: string;
-  evalEachEpoch?: boolean;
-  quiet?: boolean;
-}
-
-/** `ctfgen eval classifier train --data fashion-mnist`: trains, saves, prints a summary line. */
-export async function runClassifierTrainCli(opts: ClassifierTrainCliOptions): Promise<TrainClassifierResult> {
-  const p = CLASSIFIER_PRESETS[opts.data];
-  const test = opts.test ?? p?.test;
-  if (!test) throw new Error(`--data ${opts.data} is not a preset (${Object.keys(CLASSIFIER_PRESETS).join(', ')}); give --test <spec> too`);
-  const out = opts.out ?? p?.out;
-  const open = opts.dataDir ? { dataDir: opts.dataDir } : undefined;
-  const r = await trainClassifier({
-    data: p?.data ?? opts.data,
-    test,
-    imageSize: opts.imageSize ?? p?.imageSize ?? 32,
-    channels: opts.channels ?? p?.channels ?? 1,
-    epochs: opts.epochs ?? p?.epochs,
-    batchSize: opts.batchSize ?? p?.batchSize,
-    lr: opts.lr ?? p?.lr,
-    seed: opts.seed,
-    out,
-    model: opts.featureDim ? { featureDim: opts.featureDim } : undefined,
-    open,
-    evalEachEpoch: opts.evalEachEpoch,
-    quiet: opts.quiet,
-  });
-  process.stdout.write(
-    `classifier ${r.meta.id}: test accuracy ${(100 * r.testAccuracy).toFixed(2)}% on ${test} after ${r.steps} steps ` +
-      `(${r.seconds.toFixed(0)} s, ${r.model.parameterCount()} parameters)${out ? `, saved to ${out}` : ''}\n`,
-  );
-  return r;
-}

@@ -1,7 +1,7 @@
 // Builds a GPT and fills it from a LlamaGen .pt checkpoint (weights under "model"/"ema" or at the
 // top level) or a safetensors file, by LlamaGen key names.
 import { loadTensors } from '../io/index.js';
-import { tensorsFromRaw, dispose } from '../torch/index.js';
+import { loadWeights } from '../nn/index.js';
 import { GPT } from './gpt.js';
 import type { GPTConfig } from './gpt-config.js';
 
@@ -10,17 +10,7 @@ const IGNORED = (key: string) => key === 'freqs_cis' || key.endsWith('.freqs_cis
 
 export async function loadGPT(path: string, config: GPTConfig): Promise<GPT> {
   const { tensors } = await loadTensors(path);
-  const model = new GPT(config);
-  const loaded = tensorsFromRaw(tensors, 'float32');
-  try {
-    model.loadStateDict(loaded, { ignore: IGNORED });
-  } catch (e) {
-    model.dispose();
-    throw new Error(`${path}: ${(e as Error).message}`);
-  } finally {
-    dispose(loaded);
-  }
-  return model.eval();
+  return loadWeights(new GPT(config), tensors, { source: path, dtype: 'float32', ignore: IGNORED });
 }
 
 /** LlamaGen manifest / args naming (dim, n_layer, n_head, n_kv_head, vocab_size, block_size, num_classes). */

@@ -1,5 +1,13 @@
 // Module tree with PyTorch-style dotted parameter names, so LlamaGen state dicts map 1:1.
-import { keep, noGrad, type Tensor } from '../torch/index.js';
+import { dispose, keep, noGrad, tensorsFromRaw, type DType, type Tensor } from '../torch/index.js';
+import type { RawTensor } from '../util/tensor-types.js';
+
+export interface LoadOptions {
+  /** refuse keys the module does not have */
+  strict?: boolean;
+  /** keys to leave out (neither loaded nor reported as unexpected) */
+  ignore?: (key: string) => boolean;
+}
 
 export abstract class Module {
   training = true;
@@ -56,7 +64,7 @@ export abstract class Module {
    * Copies tensors into this module's parameters and buffers by name. Unknown keys are listed
    * as unexpected (ignored unless strict), missing keys and shape mismatches always throw.
    */
-  loadStateDict(tensors: Map<string, Tensor>, opts: { strict?: boolean; ignore?: (key: string) => boolean } = {}): void {
+  loadStateDict(tensors: Map<string, Tensor>, opts: LoadOptions = {}): void {
     const own = this.stateDict();
     const missing = [...own.keys()].filter((k) => !tensors.has(k));
     const unexpected = [...tensors.keys()].filter((k) => !own.has(k) && !(opts.ignore?.(k) ?? false));
@@ -96,4 +104,44 @@ export abstract class Module {
   dispose(): void {
     for (const [, t] of this.stateDict()) t.dispose();
   }
+}
+
+/** Names of floating-point tensors holding NaN or ±Inf (weights that would poison every output). */
+export function nonFiniteTensors(tensors: Map<string, Tensor>): string[] {
+  return noGrad(() =>
+    [...tensors]
+      .filter(([, t]) => t.dtype.startsWith('float') || t.dtype === 'bfloat16')
+      .filter(([, t]) => {
+        const m = t.abs().amax();
+        const bad = !Number.isFinite(m.item());
+        m.dispose();
+        return bad;
+      })
+      .map(([k]) => k),
+  );
+}
+
+/**
+ * Fills a freshly built module from checkpoint tensors and returns it in eval mode. On any problem
+ * (missing keys, shape mismatches, NaN/Inf weights) the module is disposed and the error names the
+ * source file: build, load and clean-up exist here once for every model kind.
+ */
+export function loadWeights<M extends Module>(
+  model: M,
+  weights: Map<string, RawTensor>,
+  o: LoadOptions & { source: string; dtype?: DType },
+): M {
+  let loaded: Map<string, Tensor> | null = null;
+  try {
+    loaded = tensorsFromRaw(o.ignore ? new Map([...weights].filter(([k]) => !o.ignore!(k))) : weights, o.dtype);
+    const bad = nonFiniteTensors(loaded);
+    if (bad.length) throw new Error(`non-finite values (NaN or Inf) in ${bad.join(', ')}; the file is corrupt or training diverged`);
+    model.loadStateDict(loaded, o);
+  } catch (e) {
+    model.dispose();
+    throw new Error(`${o.source}: ${(e as Error).message}`);
+  } finally {
+    if (loaded) dispose(loaded);
+  }
+  return model.eval();
 }

@@ -1,58 +1,164 @@
-// Class labels → images through the whole pipeline: tokens (CTF or baseline) → VQ decoder.
+// Class labels → images through the whole pipeline: tokens (CTF or baseline) → VQ decoder, in
+// batches, image i drawn from the seed rule of seeds.ts (so it is the same in any batch).
+import { autoregressive, resolveSampling, sampleTokens, type SamplingOverrides } from '../ctf/index.js';
+import type { LoadedRun } from '../run/load-run.js';
 import * as T from '../torch/index.js';
-import type { LoadedRun } from './load-run.js';
-import { sampleTokens, type TwoStageOptions } from './two-stage.js';
+import { throwIfAborted, type StopSignal } from '../util/progress.js';
+import { imageUniforms } from './seeds.js';
+
+/** Which part of generation a progress report is about. */
+export type GenerationStage = 'stage1' | 'stage2' | 'decode';
+export interface GenerationProgress {
+  stage: GenerationStage;
+  done: number;
+  total: number;
+}
+
+export interface SampleRequest {
+  /** class id of every image to draw */
+  classes: ArrayLike<number>;
+  /** the seed of the seed rule (default 0) */
+  seed?: number;
+  /** index of the first image (images of one request are numbered from here; default 0) */
+  firstIndex?: number;
+  /** images per forward pass (default 32) */
+  batchSize?: number;
+  sampling?: SamplingOverrides;
+  onProgress?: (p: GenerationProgress) => void;
+  signal?: StopSignal;
+}
+
+/** One batch of generated images. */
+export interface SampledBatch {
+  /** index of the batch's first image within the request */
+  offset: number;
+  n: number;
+  /** [n, C, H, W] in [-1, 1] */
+  images: Float32Array;
+  shape: [number, number, number, number];
+  /** fine tokens [n, L] */
+  tokens: Int32Array;
+  /** coarse labels [n, L] (CTF) */
+  coarse?: Int32Array;
+  seconds: { stage1: number; stage2: number; decode: number };
+}
+
+export const DEFAULT_BATCH_SIZE = 32;
+
+/** A class argument (id or name, case-insensitive) → class id, with a clear error. */
+export function resolveClass(arg: string | number, classNames: readonly string[]): number {
+  const s = String(arg).trim();
+  const id = Number(s);
+  if (s !== '' && Number.isInteger(id)) {
+    if (id < 0 || id >= classNames.length) throw new Error(`class ${id} is out of range: this run has classes 0..${classNames.length - 1}`);
+    return id;
+  }
+  const i = classNames.findIndex((n) => n.toLowerCase() === s.toLowerCase());
+  if (i < 0) throw new Error(`unknown class '${arg}'; this run's classes are: ${classNames.map((n, k) => `${k} ${n}`).join(', ')}`);
+  return i;
+}
+
+/** Generates the request batch by batch, handing each to `onBatch` (memory stays flat in N). */
+export function forEachSampledBatch(run: LoadedRun, r: SampleRequest, onBatch: (b: SampledBatch) => void): void {
+  const bs = r.batchSize ?? DEFAULT_BATCH_SIZE;
+  if (!Number.isInteger(bs) || bs < 1) throw new Error(`batch size must be a positive integer, got ${bs}`);
+  const sampling = resolveSampling(r.sampling);
+  const ar = autoregressive(run.models);
+  const L = ar.config.blockSize;
+  const grid = Math.round(Math.sqrt(L));
+  const N = r.classes.length;
+  const numClasses = ar.config.numClasses;
+  for (let i = 0; i < N; i++) {
+    const c = r.classes[i]!;
+    if (!Number.isInteger(c) || c < 0 || c >= numClasses)
+      throw new Error(`class ${c} (image ${i}) is outside this model's 0..${numClasses - 1}`);
+  }
+  const batches = Math.ceil(N / bs);
+  const stage1Total = batches * L;
+  const first = r.firstIndex ?? 0;
+  for (let b = 0; b < batches; b++) {
+    throwIfAborted(r.signal, 'generation');
+    const offset = b * bs;
+    const n = Math.min(bs, N - offset);
+    T.tidy(() => {
+      const cls = T.fromArray(
+        Float64Array.from({ length: n }, (_, i) => r.classes[offset + i]!),
+        [n],
+        'int64',
+      );
+      const uniforms = imageUniforms(
+        r.seed ?? 0,
+        Array.from({ length: n }, (_, i) => first + offset + i),
+        2 * L,
+      );
+      const t = sampleTokens(run.models, cls, sampling, {
+        uniforms,
+        onStep: (step) => {
+          throwIfAborted(r.signal, 'generation');
+          r.onProgress?.({ stage: 'stage1', done: b * L + step, total: stage1Total });
+        },
+      });
+      if (t.coarse) r.onProgress?.({ stage: 'stage2', done: offset + n, total: N });
+      const t0 = performance.now();
+      const img = T.noGrad(() => run.tokenizer.model.decodeCodes(t.fine.reshape(n, grid, grid)).clamp(-1, 1));
+      const images = img.toFloat32Array();
+      const decode = (performance.now() - t0) / 1000;
+      r.onProgress?.({ stage: 'decode', done: offset + n, total: N });
+      onBatch({
+        offset,
+        n,
+        images,
+        shape: img.shape as [number, number, number, number],
+        tokens: t.fine.toInt32Array(),
+        coarse: t.coarse?.toInt32Array(),
+        seconds: { ...t.seconds, decode },
+      });
+    });
+  }
+}
 
 export interface SampledImages {
   /** [N, C, H, W] in [-1, 1] */
   images: Float32Array;
   shape: [number, number, number, number];
+  tokens: Int32Array;
+  coarse?: Int32Array;
   seconds: { stage1: number; stage2: number; decode: number };
 }
 
-/** Samples images for the given classes, in batches of `batchSize`. */
-export function sampleImages(run: LoadedRun, classes: ArrayLike<number>, o: TwoStageOptions & { batchSize?: number } = {}): SampledImages {
-  const bs = o.batchSize ?? 32;
-  const grid = Math.round(Math.sqrt(run.models.stage1.config.blockSize));
+/** The whole request in memory (use forEachSampledBatch for large N). */
+export function sampleImages(run: LoadedRun, r: SampleRequest): SampledImages {
+  const parts: SampledBatch[] = [];
+  forEachSampledBatch(run, r, (b) => parts.push(b));
   const seconds = { stage1: 0, stage2: 0, decode: 0 };
-  const parts: Float32Array[] = [];
-  let shape: [number, number, number, number] = [0, 0, 0, 0];
-  for (let from = 0; from < classes.length; from += bs) {
-    const n = Math.min(bs, classes.length - from);
-    T.tidy(() => {
-      const cls = T.fromArray(
-        Float64Array.from({ length: n }, (_, i) => classes[from + i]!),
-        [n],
-        'int64',
-      );
-      const r = sampleTokens(run.models, cls, o);
-      seconds.stage1 += r.seconds.stage1;
-      seconds.stage2 += r.seconds.stage2;
-      const t0 = performance.now();
-      const img = T.noGrad(() => run.tokenizer.model.decodeCodes(r.fine.reshape(n, grid, grid)).clamp(-1, 1));
-      parts.push(img.toFloat32Array());
-      seconds.decode += (performance.now() - t0) / 1000;
-      shape = [0, img.size(1), img.size(2), img.size(3)];
-    });
-  }
-  const images = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
-  let off = 0;
-  for (const p of parts) {
-    images.set(p, off);
-    off += p.length;
-  }
-  shape[0] = classes.length;
-  return { images, shape, seconds };
-}
-
-/** A class argument (id or name, case-insensitive) → class id, with a clear error. */
-export function resolveClass(arg: string, classNames: string[]): number {
-  const id = Number(arg);
-  if (arg.trim() !== '' && Number.isInteger(id)) {
-    if (id < 0 || id >= classNames.length) throw new Error(`class ${id} is out of range: this run has classes 0..${classNames.length - 1}`);
-    return id;
-  }
-  const i = classNames.findIndex((n) => n.toLowerCase() === arg.trim().toLowerCase());
-  if (i < 0) throw new Error(`unknown class '${arg}'; this run's classes are: ${classNames.map((n, k) => `${k} ${n}`).join(', ')}`);
-  return i;
+  for (const p of parts) for (const k of ['stage1', 'stage2', 'decode'] as const) seconds[k] += p.seconds[k];
+  const concat = <A extends Float32Array | Int32Array>(arrays: A[], make: (n: number) => A): A => {
+    const out = make(arrays.reduce((a, x) => a + x.length, 0));
+    let off = 0;
+    for (const a of arrays) {
+      out.set(a, off);
+      off += a.length;
+    }
+    return out;
+  };
+  const [, c, h, w] = parts[0]?.shape ?? [0, 0, 0, 0];
+  return {
+    images: concat(
+      parts.map((p) => p.images),
+      (n) => new Float32Array(n),
+    ),
+    shape: [r.classes.length, c, h, w],
+    tokens: concat(
+      parts.map((p) => p.tokens),
+      (n) => new Int32Array(n),
+    ),
+    coarse:
+      run.kind === 'ctf'
+        ? concat(
+            parts.map((p) => p.coarse!),
+            (n) => new Int32Array(n),
+          )
+        : undefined,
+    seconds,
+  };
 }

@@ -4,12 +4,19 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
 import { OPTIM_PREFIX, readSafetensorsHeader, writeFileAtomicSync } from '../io/index.js';
 import type { RunEvaluation } from '../eval/evaluate-run.js';
+import { RunDir } from '../run/run-dir.js';
 import { MetricsLog } from '../train/metrics-log.js';
 import { tokenPreset } from '../train/presets.js';
 import type { LrSchedule } from '../train/schedule.js';
 import { barPlot, linePlot } from '../viz/index.js';
 import { evalPath, studyRuns, tokenizerEvalPath, type StudyConfig, type StudyRun } from './config.js';
 import type { StudyLog } from './runner.js';
+
+/** Evaluation files record their settings flat (cfg, stage2.temperature); those written before the
+ * stages were renamed nest stage 1's under `stage1` with `cfgScale`. */
+type RecordedSettings = RunEvaluation['settings'] & { stage1?: { cfgScale: number } };
+const cfgOf = (e: RunEvaluation): number => (e.settings as RecordedSettings).cfg ?? (e.settings as RecordedSettings).stage1!.cfgScale;
+const stage2TemperatureOf = (e: RunEvaluation): number => e.settings.stage2.temperature;
 
 const readJson = <T>(p: string): T | null => (existsSync(p) ? (JSON.parse(readFileSync(p, 'utf8')) as T) : null);
 const f = (x: number | undefined, d = 2) => (x === undefined || Number.isNaN(x) ? 'n/a' : x.toFixed(d));
@@ -108,14 +115,15 @@ export async function writeReport(c: StudyConfig, log: StudyLog, out = c.report)
   p('| run | stage | params | final train loss | val loss | val accuracy | wall time |');
   p('|---|---|---|---|---|---|---|');
   for (const r of runs) {
-    for (const stage of r.system === 'ctf' ? (['ar', 'aux'] as const) : (['baseline'] as const)) {
-      const m = join(r.dir, `${stage}.metrics.jsonl`);
+    const dir = new RunDir(r.dir);
+    for (const stage of r.system === 'ctf' ? (['stage1', 'stage2'] as const) : (['baseline'] as const)) {
+      const m = dir.metrics(stage);
       if (!existsSync(m)) continue;
       const rec = log.records[`train ${r.name}${r.system === 'ctf' ? ` ${stage}` : ''}`];
       p(
-        `| ${r.label} | ${stage} | ${await paramCount(r, stage)} | ${f(lastOf(m, 'loss'), 3)} | ${f(lastOf(m, 'valLoss'), 3)} | ${f(100 * (lastOf(m, 'valAcc') ?? NaN), 1)}% | ${rec ? `${(rec.seconds / 60).toFixed(1)} min` : 'n/a'} |`,
+        `| ${r.label} | ${stage} | ${await paramCount(dir.checkpoint(stage))} | ${f(lastOf(m, 'loss'), 3)} | ${f(lastOf(m, 'valLoss'), 3)} | ${f(100 * (lastOf(m, 'valAcc') ?? NaN), 1)}% | ${rec ? `${(rec.seconds / 60).toFixed(1)} min` : 'n/a'} |`,
       );
-      const curve = join(r.dir, `${stage}-curve.png`);
+      const curve = dir.curve(stage);
       if (existsSync(curve)) copyFileSync(curve, join(c.fig, `curve-${r.name}-${stage}.png`));
     }
   }
@@ -125,7 +133,7 @@ export async function writeReport(c: StudyConfig, log: StudyLog, out = c.report)
   );
   p();
   p(
-    `![baseline curve](${fig(`curve-baseline-baseline.png`)}) ![stage 1 curve](${fig(`curve-ctf-k${c.mainK}-ar.png`)}) ![stage 2 curve](${fig(`curve-ctf-k${c.mainK}-aux.png`)})`,
+    `![baseline curve](${fig(`curve-baseline-baseline.png`)}) ![stage 1 curve](${fig(`curve-ctf-k${c.mainK}-stage1.png`)}) ![stage 2 curve](${fig(`curve-ctf-k${c.mainK}-stage2.png`)})`,
   );
   p();
   // ---- evaluation
@@ -193,10 +201,9 @@ export async function writeReport(c: StudyConfig, log: StudyLog, out = c.report)
     for (const { r, s } of sweeps)
       for (const e of s ?? [])
         p(
-          `| ${r.label} | ${(e.settings as { stage1: { cfgScale: number } }).stage1.cfgScale} | ${f(e.fid)} | ${f(e.isMean)} | ${f(e.precision, 3)} | ${f(e.recall, 3)} | ${f(100 * e.classAccuracy, 1)}% |`,
+          `| ${r.label} | ${cfgOf(e)} | ${f(e.fid)} | ${f(e.isMean)} | ${f(e.precision, 3)} | ${f(e.recall, 3)} | ${f(100 * e.classAccuracy, 1)}% |`,
         );
     p();
-    const cfgOf = (e: RunEvaluation) => (e.settings as { stage1: { cfgScale: number } }).stage1.cfgScale;
     for (const [metric, key] of [
       ['FID', 'fid'],
       ['IS', 'isMean'],
@@ -226,7 +233,7 @@ export async function writeReport(c: StudyConfig, log: StudyLog, out = c.report)
     p('|---|---|---|---|---|---|');
     const row = (label: string, e: RunEvaluation) =>
       p(`| ${label} | ${f(e.fid)} | ${f(e.isMean)} | ${f(e.precision, 3)} | ${f(e.recall, 3)} | ${f(100 * e.classAccuracy, 1)}% |`);
-    for (const e of tau ?? []) row(`τ2 = ${(e.settings as { stage2: { temperature: number } }).stage2.temperature}`, e);
+    for (const e of tau ?? []) row(`τ2 = ${stage2TemperatureOf(e)}`, e);
     if (argmax) row('argmax (top-k 1)', argmax);
     p();
   }
@@ -246,7 +253,7 @@ export async function writeReport(c: StudyConfig, log: StudyLog, out = c.report)
     p('|---|---|---|---|---|---|---|---|---|');
     for (const { r, e } of ablations)
       p(
-        `| ${r.label} | ${f(100 * (lastOf(join(r.dir, 'ar.metrics.jsonl'), 'valAcc') ?? NaN), 1)}% | ${f(100 * (lastOf(join(r.dir, 'aux.metrics.jsonl'), 'valAcc') ?? NaN), 1)}% | ${f(e!.fid)} | ${f(e!.isMean)} | ${f(e!.precision, 3)} | ${f(e!.recall, 3)} | ${f(100 * e!.classAccuracy, 1)}% | ${f(e!.imagesPerSecond, 1)} |`,
+        `| ${r.label} | ${f(100 * (lastOf(new RunDir(r.dir).metrics('stage1'), 'valAcc') ?? NaN), 1)}% | ${f(100 * (lastOf(new RunDir(r.dir).metrics('stage2'), 'valAcc') ?? NaN), 1)}% | ${f(e!.fid)} | ${f(e!.isMean)} | ${f(e!.precision, 3)} | ${f(e!.recall, 3)} | ${f(100 * e!.classAccuracy, 1)}% | ${f(e!.imagesPerSecond, 1)} |`,
       );
     p();
     p(
@@ -308,8 +315,7 @@ function copyEvaluations(c: StudyConfig): void {
 }
 
 /** Trainable parameters of a stage, from its checkpoint header (no weights are read). */
-async function paramCount(r: StudyRun, stage: string): Promise<string> {
-  const path = join(r.dir, `${stage}.safetensors`);
+async function paramCount(path: string): Promise<string> {
   if (!existsSync(path)) return 'n/a';
   const { entries } = await readSafetensorsHeader(path);
   const n = entries.filter((e) => !e.name.startsWith(OPTIM_PREFIX)).reduce((a, e) => a + e.shape.reduce((x, y) => x * y, 1), 0);

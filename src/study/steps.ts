@@ -36,7 +36,7 @@ function trainSteps(c: StudyConfig, r: StudyRun): StudyStep[] {
   ];
   if (r.system === 'baseline')
     return [{ name: `train ${r.name}`, args: ['train', 'baseline', ...common], outputs: [join(r.dir, 'baseline-curve.png')] }];
-  return (['ar', 'aux'] as const).map((stage) => ({
+  return (['stage1', 'stage2'] as const).map((stage) => ({
     name: `train ${r.name} ${stage}`,
     args: ['train', stage, ...common, '--clusters', r.clusters!],
     outputs: [join(r.dir, `${stage}-curve.png`)],
@@ -55,8 +55,8 @@ function evalSteps(c: StudyConfig, r: StudyRun): StudyStep[] {
   if (r.budget === 'main') for (const seed of c.seeds) steps.push(step(`seed ${seed}`, `seed${seed}`, ['--seed', String(seed)]));
   if (r.name === `ctf-k${c.mainK}`)
     steps.push(
-      step('stage-2 temperature', 'tau2', ['--sweep', `temperature2=${c.tau2}`]),
-      step('stage-2 argmax', 'argmax', ['--top-k2', '1']),
+      step('stage-2 temperature', 'tau2', ['--sweep', `stage2-temperature=${c.tau2}`]),
+      step('stage-2 argmax', 'argmax', ['--stage2-top-k', '1']),
     );
   return steps;
 }
@@ -137,7 +137,7 @@ export function studySteps(c: StudyConfig): StudyStep[] {
       steps.push({
         name: `export ${r.system}`,
         args: ['export', '--run', r.dir, '--out', join(c.shipped.dir, r.system), '--tokenizer-out', shared],
-        outputs: [join(c.shipped.dir, r.system, r.system === 'ctf' ? 'aux.safetensors' : 'baseline.safetensors'), shared],
+        outputs: [join(c.shipped.dir, r.system, r.system === 'ctf' ? 'stage2.safetensors' : 'baseline.safetensors'), shared],
       });
     }
   }

@@ -1,5 +1,6 @@
-// Reconstruction quality and codebook use of a tokenizer on a set of images.
+// Reconstruction quality and codebook use of a tokenizer on a set of images, and a picture of it.
 import * as T from '../torch/index.js';
+import { imageGrid } from '../viz/index.js';
 import type { VQModel } from './vq-model.js';
 
 export interface ReconstructionStats {
@@ -33,4 +34,17 @@ export function reconstructionStats(model: VQModel, images: T.Tensor, batchSize 
   const total = counts.reduce((a, b) => a + b, 0);
   const entropy = counts.reduce((h, c) => (c > 0 ? h - (c / total) * Math.log(c / total) : h), 0);
   return { mse, psnr: 10 * Math.log10(4 / mse), usage: counts.filter((c) => c > 0).length / V, perplexity: Math.exp(entropy), n };
+}
+
+/** Originals (top rows) above their reconstructions, as a PNG. */
+export async function reconstructionGrid(model: VQModel, images: T.Tensor, path: string, count = 16): Promise<void> {
+  const n = Math.min(count, images.size(0));
+  const pics = T.noGrad(() =>
+    T.tidy(() => {
+      const x = images.slice(0, 0, n);
+      return T.cat([x, model.decodeCodes(model.encode(x)).clamp(-1, 1)], 0).toFloat32Array();
+    }),
+  );
+  const [c, h, w] = images.shape.slice(1) as [number, number, number];
+  await imageGrid(pics, { n: 2 * n, c, h, w, cols: n, scale: 3, rowLabels: ['original', 'recon'] }).savePng(path);
 }

@@ -2,7 +2,8 @@
 // or a plain state dict) or a safetensors file (ctfgen checkpoints included), by LlamaGen's key
 // names.
 import { OPTIM_PREFIX, loadTensors } from '../io/index.js';
-import { dispose, tensorsFromRaw, type Tensor } from '../torch/index.js';
+import { loadWeights } from '../nn/index.js';
+import { toRaw } from '../torch/index.js';
 import type { VQConfig } from './vq-config.js';
 import { VQModel } from './vq-model.js';
 
@@ -21,21 +22,12 @@ export interface LoadVQOptions {
 export async function loadVQModel(path: string, config: VQConfig, opts: LoadVQOptions = {}): Promise<VQModel> {
   const { tensors: raw } = await loadTensors(path, { toFloat32: true });
   const model = new VQModel(config);
-  const loaded = tensorsFromRaw(raw, 'float32');
   const own = model.stateDict();
-  let filler: Tensor | null = null;
-  try {
-    if (!loaded.has(USAGE_KEY) && own.has(USAGE_KEY)) loaded.set(USAGE_KEY, (filler = own.get(USAGE_KEY)!.clone()));
-    model.loadStateDict(loaded, {
-      strict: opts.strict ?? true,
-      ignore: (k) => k.startsWith(OPTIM_PREFIX) || (k === USAGE_KEY && !own.has(USAGE_KEY)),
-    });
-  } catch (e) {
-    model.dispose();
-    throw new Error(`${path}: ${(e as Error).message}`);
-  } finally {
-    dispose(loaded);
-    filler?.dispose();
-  }
-  return model.eval();
+  if (!raw.has(USAGE_KEY) && own.has(USAGE_KEY)) raw.set(USAGE_KEY, toRaw(own.get(USAGE_KEY)!));
+  return loadWeights(model, raw, {
+    source: path,
+    dtype: 'float32',
+    strict: opts.strict ?? true,
+    ignore: (k) => k.startsWith(OPTIM_PREFIX) || (k === USAGE_KEY && !own.has(USAGE_KEY)),
+  });
 }

@@ -101,4 +101,12 @@ export function sdpa(
 export const multinomial = (probs: Tensor, n: number, replacement = false): Tensor =>
   new Tensor(N.multinomial(probs.handle, n, replacement));
 /** Pairwise Euclidean distances [.., P, D] × [.., R, D] → [.., P, R]. */
+/** Insertion points of `values` [.., M] in `sorted` [.., N] (int64 [.., M]); right: after equal entries. */
+export const searchsorted = (sorted: Tensor, values: Tensor, right = false): Tensor =>
+  new Tensor(N.searchsorted(sorted.handle, values.handle, right));
+/**
+ * float64 [B, n] uniforms in [0, 1); row b comes from its own generator seeded with seeds[b]
+ * (integers in 0..2^53-1), so it does not depend on the other rows or on any other random stream.
+ */
+export const seededUniform = (seeds: ArrayLike<number>, n: number): Tensor => new Tensor(N.seededUniform(Float64Array.from(seeds), n));
 export const cdist = (a: Tensor, b: Tensor): Tensor => new Tensor(N.cdist(a.handle, b.handle));

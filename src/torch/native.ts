@@ -7,7 +7,7 @@ import { packageRoot } from '../util/package-root.js';
 
 /** Opaque libtorch tensor handle (a type-tagged napi External). */
 export type Handle = { readonly __handle: unique symbol };
-import type { DType } from '../io/raw-tensor.js';
+import type { DType } from '../util/tensor-types.js';
 export type { DType };
 type H = Handle;
 type Num = H | number;
@@ -148,6 +148,8 @@ export interface NativeBinding {
   dropout(x: H, p: number, train: boolean): H;
   sdpa(q: H, k: H, v: H, mask: H | null | undefined, causal: boolean, scale?: number | null, dropoutP?: number, train?: boolean): H;
   multinomial(probs: H, n: number, replacement?: boolean): H;
+  searchsorted(sorted: H, values: H, right?: boolean): H;
+  seededUniform(seeds: Float64Array, n: number): H;
   cdist(a: H, b: H): H;
   setRequiresGrad(h: H, on: boolean): void;
   requiresGrad(h: H): boolean;

@@ -1,5 +1,5 @@
 // Bridges checkpoint readers/writers (RawTensor: dtype, shape, little-endian bytes) and tensors.
-import type { RawTensor } from '../io/raw-tensor.js';
+import type { RawTensor } from '../util/tensor-types.js';
 import { fromArray } from './create.js';
 import type { Tensor } from './tensor.js';
 

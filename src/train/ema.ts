@@ -1,12 +1,10 @@
 // Exponential moving average of a model's parameters (LlamaGen's --ema): after every optimizer step
 // shadow ← decay·shadow + (1 − decay)·parameter. The averages travel in the training checkpoint's
 // optimizer group under `ema.<name>` (training state, restored on resume), and whoever samples
-// from a checkpoint takes them in place of the raw weights (samplingWeights).
-import type { RawTensor } from '../io/index.js';
+// from a checkpoint takes them in place of the raw weights (run/weights.ts).
 import type { Module } from '../nn/index.js';
+import { EMA_PREFIX } from '../run/weights.js';
 import * as T from '../torch/index.js';
-
-export const EMA_PREFIX = 'ema.';
 
 export class Ema {
   private readonly shadow: [string, T.Tensor, T.Tensor][];
@@ -52,11 +50,4 @@ export class Ema {
   dispose(): void {
     for (const [, , s] of this.shadow) s.dispose();
   }
-}
-
-/** The weights to sample with: the raw weights with every averaged parameter replaced by its EMA. */
-export function samplingWeights(ck: { tensors: Map<string, RawTensor>; optimizer: Map<string, RawTensor> }): Map<string, RawTensor> {
-  const out = new Map(ck.tensors);
-  for (const [name, t] of ck.optimizer) if (name.startsWith(EMA_PREFIX)) out.set(name.slice(EMA_PREFIX.length), t);
-  return out;
 }

@@ -1,11 +1,11 @@
 // The training loop every trainer shares: gradient accumulation, clipping, AdamW, learning-rate
-// schedule, periodic validation, JSONL metrics, progress bar, atomic checkpoints and exact resume
-// (weights, optimizer moments, step, RNG state; data order is a function of the step).
+// schedule, periodic validation, JSONL metrics, progress reports, cancellation, atomic checkpoints
+// and exact resume (weights, optimizer moments, step, RNG state; data order is a function of the step).
 import { existsSync } from 'node:fs';
 import { loadCheckpoint, saveCheckpoint, type RawTensor } from '../io/index.js';
 import * as T from '../torch/index.js';
 import type { AdamW, Module } from '../nn/index.js';
-import { progress } from '../cli/progress.js';
+import { throwIfAborted, type OnProgress, type StopSignal } from '../util/progress.js';
 import { MetricsLog, type MetricRecord } from './metrics-log.js';
 import type { Ema } from './ema.js';
 import { lrAt, type LrSchedule } from './schedule.js';
@@ -31,7 +31,8 @@ export interface LoopSpec {
   ema?: Ema;
   /** After each optimizer step (e.g. dead-code restarts); returned numbers are logged with the step. */
   afterStep?: (step: number) => Record<string, number> | void;
-  validate?: () => Record<string, number>;
+  /** run in eval mode, without gradients (an async one must turn them off itself) */
+  validate?: () => Record<string, number> | Promise<Record<string, number>>;
   validateEvery?: number;
   saveEvery?: number;
   checkpointPath: string;
@@ -48,7 +49,10 @@ export interface LoopSpec {
   /** Items per optimizer step for the rate display (e.g. tokens). */
   itemsPerStep?: number;
   itemName?: string;
-  quiet?: boolean;
+  /** after every optimizer step: phase = name, done = steps, info = loss (and accuracy) */
+  onProgress?: OnProgress;
+  /** checked before every step; an aborted run stops with an AbortError after saving its last finished step */
+  signal?: StopSignal;
 }
 
 export interface LoopResult {
@@ -109,16 +113,21 @@ export async function runLoop(spec: LoopSpec): Promise<LoopResult> {
   if (spec.resume && existsSync(spec.checkpointPath)) {
     start = await restore(spec);
     log.truncateAfter(start);
-    if (!spec.quiet) console.error(`${spec.name}: resumed from ${spec.checkpointPath} at step ${start}`);
   } else log.truncateAfter(-1);
   const params = spec.model.parameters();
-  const bar = spec.quiet ? null : progress(spec.name, spec.totalSteps, start);
+  const report = (done: number, info?: Record<string, number>) =>
+    spec.onProgress?.({ phase: spec.name, done, total: spec.totalSteps, startAt: start, info });
+  report(start);
   const t0 = Date.now();
   let last: Record<string, number> = {};
   spec.model.train();
   const end = Math.min(spec.totalSteps, spec.untilStep ?? Infinity);
   try {
     for (let step = start; step < end; step++) {
+      if (spec.signal?.aborted) {
+        if (step > start) await saveTrainingCheckpoint(spec, step);
+        throwIfAborted(spec.signal, spec.name);
+      }
       const lr = lrAt(spec.schedule, step, spec.totalSteps);
       spec.optimizer.lr = lr;
       const tStep = Date.now();
@@ -149,20 +158,21 @@ export async function runLoop(spec: LoopSpec): Promise<LoopResult> {
       if (spec.validate && ((spec.validateEvery && done % spec.validateEvery === 0) || isLast)) {
         const v = await isolatedRng(async () => {
           spec.model.eval();
-          const out = T.noGrad(() => spec.validate!());
-          spec.model.train();
-          return out;
+          try {
+            return await T.noGrad(() => spec.validate!());
+          } finally {
+            spec.model.train();
+          }
         });
         log.append({ step: done, ...v });
         last = { ...last, ...v };
       }
-      bar?.update(done, { loss: sums.loss!, ...(sums.acc !== undefined ? { acc: sums.acc } : {}) });
+      report(done, { loss: sums.loss!, ...(sums.acc !== undefined ? { acc: sums.acc } : {}) });
       if ((spec.saveEvery && done % spec.saveEvery === 0) || isLast) await saveTrainingCheckpoint(spec, done);
       if (spec.onReport && ((spec.validateEvery && done % spec.validateEvery === 0) || isLast))
         await isolatedRng(async () => spec.onReport!(done));
     }
   } finally {
-    bar?.stop();
     spec.model.eval();
   }
   return { steps: end, resumedFrom: start, last, seconds: (Date.now() - t0) / 1000 };

@@ -1,7 +1,7 @@
 // Training presets sized for 2 CPU cores: what the studies ran and measured; every field can be
 // overridden on the command line.
 import type { LrSchedule } from './schedule.js';
-import type { ModelSize } from './train-tokens.js';
+import type { ModelSize } from '../ctf/index.js';
 
 export interface TokenPreset {
   /** stage 1, stage 2 and the baseline share one size (as in the studies) */

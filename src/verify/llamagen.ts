@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { readBinArray, type BinArray } from '../io/fixture-bin.js';
 import { fromArray, noGrad, tidy } from '../torch/index.js';
 import { gptConfigFromLlamaGen, loadGPT } from '../models/load-gpt.js';
-import { generate } from '../sample/generate.js';
+import { generate } from '../models/generate.js';
 import { loadVQModel } from '../tokenizer/load.js';
 import { vqConfigFromLlamaGen } from '../tokenizer/vq-config.js';
 
@@ -75,7 +75,7 @@ export async function verifyGPT(dir: string, m: Manifest): Promise<CheckResult[]
       const greedyRef = bin(dir, m, 'gpt_greedy_cfg');
       const tokens = tidy(() =>
         generate(model, fromArray(cls.data, cls.shape, 'int64'), {
-          cfgScale: m.gpt_greedy_cfg_scale ?? 1,
+          cfg: m.gpt_greedy_cfg_scale ?? 1,
           greedy: true,
           numTokens: greedyRef.shape[1],
         }).toInt32Array(),

@@ -79,7 +79,6 @@ test('trainClassifier beats chance on the fixture within a few steps; checkpoint
       lr: 3e-3,
       model: SMALL,
       out,
-      quiet: true,
     });
     assert.equal(r.steps, 27);
     assert.ok(r.testAccuracy > 0.3, `accuracy ${r.testAccuracy} should beat chance (0.1) clearly`);

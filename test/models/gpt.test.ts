@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import * as T from '../../src/torch/index.js';
 import { GPT } from '../../src/models/gpt.js';
 import { ffnHidden, gptConfigForSize, resolveGPTConfig } from '../../src/models/gpt-config.js';
-import { generate } from '../../src/sample/generate.js';
+import { generate } from '../../src/models/generate.js';
 import { verifyLlamaGenFixture } from '../../src/verify/llamagen.js';
 import { assertClose, sharedDir } from '../helpers.js';
 
@@ -38,7 +38,7 @@ for (const kv of [undefined, 2]) {
 test('sampling with the KV cache equals full-forward sampling token for token', () => {
   const model = randomGPT();
   const classes = T.tensor([0, 1, 2], 'int64');
-  for (const opts of [{ cfgScale: 1 }, { cfgScale: 2.5, topK: 5, temperature: 1.1 }]) {
+  for (const opts of [{ cfg: 1 }, { cfg: 2.5, topK: 5, temperature: 1.1 }]) {
     T.manualSeed(11);
     const cached = generate(model, classes, opts).toArray();
     T.manualSeed(11);

@@ -40,7 +40,9 @@ test('CLI pipeline: train every stage on the fixture, sample, evaluate, export a
   ctfgen('tokenizer', 'encode', '--tokenizer', p('tok.safetensors'), '--data', 'fixture', '--out', p('codes.safetensors'));
   ctfgen('cluster', '--tokenizer', p('tok.safetensors'), '--clusters', '8', '--out', p('clusters.safetensors'));
   const data = ['--tokenizer', p('tok.safetensors'), '--train-cache', p('codes.safetensors'), '--val-cache', p('codes.safetensors')];
-  for (const stage of ['ar', 'aux']) ctfgen('train', stage, '--run', p('ctf'), ...data, ...toy, '--clusters', p('clusters.safetensors'));
+  // stage 1 through its old name `ar` (kept as an alias), stage 2 through its name
+  for (const stage of ['ar', 'stage2']) ctfgen('train', stage, '--run', p('ctf'), ...data, ...toy, '--clusters', p('clusters.safetensors'));
+  assert.ok(existsSync(p('ctf/stage1.safetensors')) && existsSync(p('ctf/stage2.safetensors')));
   ctfgen('train', 'baseline', '--run', p('base'), ...data, ...toy);
 
   for (const run of ['ctf', 'base']) {
@@ -67,7 +69,7 @@ test('CLI pipeline: train every stage on the fixture, sample, evaluate, export a
   );
   const evals = readJson<RunEvaluation[]>(p('eval.json'));
   assert.deepEqual(
-    evals.map((e) => (e.settings as { stage1: { cfgScale: number } }).stage1.cfgScale),
+    evals.map((e) => e.settings.cfg),
     [1, 2],
   );
   for (const e of evals) {
@@ -93,7 +95,7 @@ test('CLI pipeline: train every stage on the fixture, sample, evaluate, export a
   for (const run of ['ctf', 'base']) ctfgen('export', '--run', p(run), '--out', p(`ship/${run}`), '--tokenizer-out', shared);
   assert.ok(existsSync(shared) && !existsSync(p('ship/ctf/tokenizer.safetensors')));
   assert.equal(readJson<{ tokenizer: string }>(p('ship/ctf/run.json')).tokenizer, '../tokenizer.safetensors');
-  for (const f of ['ship/ctf/ar.safetensors', 'ship/ctf/aux.safetensors', 'ship/base/baseline.safetensors']) {
+  for (const f of ['ship/ctf/stage1.safetensors', 'ship/ctf/stage2.safetensors', 'ship/base/baseline.safetensors']) {
     const { entries } = await readSafetensorsHeader(p(f));
     assert.ok(entries.length > 0 && !entries.some((e) => e.name.startsWith(OPTIM_PREFIX)), `${f} holds optimizer state`);
   }

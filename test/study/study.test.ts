@@ -11,6 +11,7 @@ import { STUDIES, studyConfig } from '../../src/study/studies.js';
 import { writeReport } from '../../src/study/report.js';
 import { StudyLog } from '../../src/study/runner.js';
 import type { RunEvaluation } from '../../src/eval/evaluate-run.js';
+import { resolveSampling } from '../../src/ctf/index.js';
 
 const index = (names: string[], name: string) => {
   const i = names.indexOf(name);
@@ -27,7 +28,7 @@ test('study steps: each stage after its inputs; every run trained, evaluated; co
       earlier.forEach((e) => assert.ok(index(names, e) < index(names, later), `${c.name}: ${e} before ${later}`));
     afterAll('encode train', 'tokenizer');
     for (const r of studyRuns(c)) {
-      const train = r.system === 'ctf' ? [`train ${r.name} ar`, `train ${r.name} aux`] : [`train ${r.name}`];
+      const train = r.system === 'ctf' ? [`train ${r.name} stage1`, `train ${r.name} stage2`] : [`train ${r.name}`];
       afterAll(`eval ${r.name}`, ...train, 'encode train', 'encode test', 'classifier');
       const evalStep = steps[index(names, `eval ${r.name}`)]!;
       assert.deepEqual(evalStep.outputs, [evalPath(r)]);
@@ -40,7 +41,7 @@ test('study steps: each stage after its inputs; every run trained, evaluated; co
       afterAll(`export ${r.system}`, `eval ${r.name}`);
     }
     for (const r of studyRuns(c).filter((x) => x.confirm))
-      for (const a of studyRuns(c).filter((x) => x.budget === 'ablation')) afterAll(`train ${r.name} ar`, `eval ${a.name}`);
+      for (const a of studyRuns(c).filter((x) => x.budget === 'ablation')) afterAll(`train ${r.name} stage1`, `eval ${a.name}`);
   }
   const fm = studyConfig('fashion-mnist');
   assert.deepEqual(
@@ -65,7 +66,7 @@ function fakeEvaluation(fid: number, isMean: number, precision: number, recall: 
     n: 100,
     run: 'x',
     system: 'ctf',
-    settings: { stage1: { cfgScale }, stage2: { temperature: 1.1 }, seed: 0 },
+    settings: { ...resolveSampling({ cfg: cfgScale }), seed: 0 },
     imagesPerSecond: 10,
     seconds: { stage1: 1, stage2: 1, decode: 1, total: 3 },
     reference: 'fixture',

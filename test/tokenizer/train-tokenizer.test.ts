@@ -5,14 +5,14 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { trainTokenizer } from '../../src/tokenizer/train-tokenizer.js';
+import { trainTokenizer } from '../../src/train/train-tokenizer.js';
 import { MetricsLog } from '../../src/train/metrics-log.js';
 import { openTokenizer } from '../../src/tokenizer/tokenizer-file.js';
 import { reconstructionStats } from '../../src/tokenizer/evaluate.js';
 import * as T from '../../src/torch/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ctf-tok-'));
-const opts = { preset: 'tiny', batchSize: 8, valImages: 16, quiet: true, lr: 2e-3 };
+const opts = { preset: 'tiny', batchSize: 8, valImages: 16, lr: 2e-3 };
 
 test('a few tokenizer steps on the fixture lower the loss, restart dead codes and write grids', async () => {
   const out = join(dir, 'a.safetensors');

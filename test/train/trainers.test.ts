@@ -12,8 +12,8 @@ import { Ema } from '../../src/train/ema.js';
 import { Linear } from '../../src/nn/index.js';
 import * as T from '../../src/torch/index.js';
 import { loadCheckpoint } from '../../src/io/index.js';
-import { loadStage } from '../../src/sample/load-run.js';
-import { RunDir } from '../../src/train/run-dir.js';
+import { loadStage } from '../../src/run/load-run.js';
+import { RunDir } from '../../src/run/run-dir.js';
 import { syntheticSetup, LEVELS, type SyntheticSetup } from './synthetic.js';
 
 let setup: SyntheticSetup;
@@ -29,7 +29,6 @@ const base = (s: SyntheticSetup, stage: TokenTrainOptions['stage'], run: string,
   batchSize: 16,
   schedule: { lr: 3e-3 },
   validateEvery: steps,
-  quiet: true,
   seed: 1,
 });
 
@@ -37,10 +36,10 @@ test.before(async () => {
   setup = await syntheticSetup();
 });
 
-for (const stage of ['ar', 'aux', 'baseline'] as const) {
+for (const stage of ['stage1', 'stage2', 'baseline'] as const) {
   test(`train ${stage}: validation loss falls well below the untrained ln(V)`, async () => {
     const r = await trainTokens(base(setup, stage, `fall-${stage}`, 40));
-    const V = stage === 'ar' ? 8 : LEVELS;
+    const V = stage === 'stage1' ? 8 : LEVELS;
     assert.ok(r.last.valLoss! < 0.8 * Math.log(V), `val loss ${r.last.valLoss} vs ln V ${Math.log(V)}`);
     r.model.dispose();
   });
@@ -48,7 +47,7 @@ for (const stage of ['ar', 'aux', 'baseline'] as const) {
 
 test('a resumed run reproduces the uninterrupted loss sequence', async () => {
   const opts = (run: string) => ({
-    ...base(setup, 'ar', run, 16),
+    ...base(setup, 'stage1', run, 16),
     validateEvery: 8,
     schedule: { lr: 3e-3, warmupSteps: 2, decay: 'cosine' as const },
   });
@@ -58,13 +57,13 @@ test('a resumed run reproduces the uninterrupted loss sequence', async () => {
   rest.model.dispose();
   assert.equal(rest.resumedFrom, 8);
   const losses = (name: string) =>
-    new MetricsLog(join(setup.dir, name, 'ar.metrics.jsonl')).read().map((r) => (r.loss ?? r.valLoss) as number);
+    new MetricsLog(join(setup.dir, name, 'stage1.metrics.jsonl')).read().map((r) => (r.loss ?? r.valLoss) as number);
   assert.equal(losses('full').length, 16 + 2);
   assert.deepEqual(losses('resumed'), losses('full'));
 });
 
 test('stage 2 given true coarse labels beats a random member of the cluster', async () => {
-  const r = await trainTokens({ ...base(setup, 'aux', 'aux-vs-random', 80), schedule: { lr: 3e-3 } });
+  const r = await trainTokens({ ...base(setup, 'stage2', 'stage2-vs-random', 80), schedule: { lr: 3e-3 } });
   r.model.dispose();
   // accuracy of guessing a uniformly random member of the true cluster
   const sizes = clusterMembers(setup.clusters.idxToCluster, setup.clusters.k).map((m) => m.length);
@@ -89,19 +88,19 @@ test('EMA: shadow = decay·shadow + (1 − decay)·weight; a resumed run ends wi
   ema.dispose();
   lin.dispose();
 
-  const opts = (run: string) => ({ ...base(setup, 'ar', run, 12), validateEvery: 6, ema: 0.9, schedule: { lr: 3e-3 } });
+  const opts = (run: string) => ({ ...base(setup, 'stage1', run, 12), validateEvery: 6, ema: 0.9, schedule: { lr: 3e-3 } });
   (await trainTokens(opts('ema-full'))).model.dispose();
   (await trainTokens({ ...opts('ema-resumed'), untilStep: 6 })).model.dispose();
   (await trainTokens({ ...opts('ema-resumed'), resume: true })).model.dispose();
-  const full = await loadCheckpoint(join(setup.dir, 'ema-full', 'ar.safetensors'));
-  const resumed = await loadCheckpoint(join(setup.dir, 'ema-resumed', 'ar.safetensors'));
+  const full = await loadCheckpoint(join(setup.dir, 'ema-full', 'stage1.safetensors'));
+  const resumed = await loadCheckpoint(join(setup.dir, 'ema-resumed', 'stage1.safetensors'));
   const emaNames = [...full.optimizer.keys()].filter((n) => n.startsWith('ema.'));
   assert.ok(emaNames.length > 0 && emaNames.length === full.tensors.size, 'every weight has an average');
   for (const n of emaNames) assert.deepEqual(resumed.optimizer.get(n)!.data, full.optimizer.get(n)!.data, n);
   // the averages differ from the last weights, and sampling loads the averages
   const head = 'output.weight';
   assert.notDeepEqual(full.optimizer.get(`ema.${head}`)!.data, full.tensors.get(head)!.data);
-  const model = await loadStage(new RunDir(join(setup.dir, 'ema-full')), 'ar');
+  const model = await loadStage(new RunDir(join(setup.dir, 'ema-full')), 'stage1');
   assert.deepEqual(
     new Uint8Array(model.output.weight.contiguous().toFloat32Array().buffer),
     new Uint8Array(full.optimizer.get(`ema.${head}`)!.data),

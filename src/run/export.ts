@@ -4,8 +4,9 @@
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { loadCheckpoint, saveCheckpoint } from '../io/index.js';
-import { samplingWeights } from './ema.js';
-import { RunDir, STAGES } from './run-dir.js';
+import { STAGES } from '../ctf/index.js';
+import { RunDir } from './run-dir.js';
+import { samplingWeights } from './weights.js';
 
 const DROP = ['rng', 'trainerState', 'optimizerStep'];
 

@@ -1,15 +1,19 @@
 // The run folder every command understands:
 //   <run>/run.json                 what the run is made of (dataset, tokenizer, clusters, caches)
-//   <run>/<stage>.safetensors      weights + optimizer + config of each trained stage (ar, aux, baseline)
+//   <run>/<stage>.safetensors      weights + optimizer + config of each trained stage
 //   <run>/<stage>.metrics.jsonl    training metrics
 //   <run>/<stage>-curve.png        training curve
 //   <run>/samples/                 sample grids
+// Stages: `stage1` (CTF's autoregressive GPT over coarse labels), `stage2` (CTF's auxiliary model,
+// coarse map → fine tokens) and `baseline` (the same GPT over fine tokens). Folders written before
+// the stages had these names (`ar`, `aux`) keep loading: their files are found under the old names.
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { writeJsonAtomicSync } from '../io/index.js';
+import type { Stage } from '../ctf/stages.js';
 
-export type Stage = 'ar' | 'aux' | 'baseline';
-export const STAGES: Stage[] = ['ar', 'aux', 'baseline'];
+/** What the stages' files were called before they were named stage1 / stage2. */
+const LEGACY_NAME: Partial<Record<Stage, string>> = { stage1: 'ar', stage2: 'aux' };
 
 export interface RunInfo {
   /** tokenizer checkpoint (VQ weights + config) */
@@ -34,14 +38,24 @@ export class RunDir {
   get infoPath(): string {
     return join(this.root, 'run.json');
   }
+  /** `<stage><suffix>` in the run folder, or the legacy name's file when only that exists. */
+  #file(stage: Stage, suffix: string): string {
+    const path = join(this.root, `${stage}${suffix}`);
+    const legacy = LEGACY_NAME[stage];
+    if (legacy && !existsSync(path)) {
+      const old = join(this.root, `${legacy}${suffix}`);
+      if (existsSync(old)) return old;
+    }
+    return path;
+  }
   checkpoint(stage: Stage): string {
-    return join(this.root, `${stage}.safetensors`);
+    return this.#file(stage, '.safetensors');
   }
   metrics(stage: Stage): string {
-    return join(this.root, `${stage}.metrics.jsonl`);
+    return this.#file(stage, '.metrics.jsonl');
   }
   curve(stage: Stage): string {
-    return join(this.root, `${stage}-curve.png`);
+    return this.#file(stage, '-curve.png');
   }
   get samplesDir(): string {
     return join(this.root, 'samples');

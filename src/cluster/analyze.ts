@@ -1,4 +1,5 @@
-// `ctfgen analyze redundancy` and `ctfgen analyze clusters`.
+// What a codebook's clusters mean, measured and drawn: the redundancy experiment over several K
+// (PSNR of token swaps, grids, JSON) and a picture of the members of sampled clusters.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { batches } from '../data/loader.js';
@@ -9,9 +10,9 @@ import { openTokenizer } from '../tokenizer/tokenizer-file.js';
 import { imageGrid } from '../viz/index.js';
 import { clusterCodebook, loadClusters } from './clusters.js';
 import type { ClusterMethod } from './kmeans.js';
-import { clusterPicture, redundancyExperiment, SWAPS, type RedundancyResult } from './redundancy.js';
+import { clusterPicture as clusterPictureImages, redundancyExperiment, type RedundancyResult } from './redundancy.js';
 
-export interface RedundancyCmdOptions {
+export interface RedundancyAnalysisOptions {
   tokenizer: string;
   data: string;
   n: number;
@@ -21,7 +22,8 @@ export interface RedundancyCmdOptions {
   outDir: string;
 }
 
-export async function redundancyCommand(o: RedundancyCmdOptions): Promise<RedundancyResult[]> {
+/** Runs the experiment for every K, writes `redundancy-k<K>.png` and `redundancy.json` into outDir. */
+export async function analyzeRedundancy(o: RedundancyAnalysisOptions): Promise<{ images: number; results: RedundancyResult[] }> {
   const tok = await openTokenizer(o.tokenizer);
   mkdirSync(o.outDir, { recursive: true });
   try {
@@ -32,13 +34,10 @@ export async function redundancyCommand(o: RedundancyCmdOptions): Promise<Redund
     const flat = codes.toInt32Array();
     codes.dispose();
     const results: RedundancyResult[] = [];
-    console.log(`redundancy on ${b.n} images of ${o.data}: PSNR (dB) of the swapped decode against the original decode`);
-    console.log(`K       ${SWAPS.map((s) => s.padStart(14)).join('')}`);
     for (const k of o.clusters) {
       const cl = clusterCodebook(tok.model.quantizer.embedding.weight, k, { method: o.method, seed: o.seed, tokenizerId: tok.id });
       const r = redundancyExperiment(tok.model, flat, shape, cl.idxToCluster, k, { seed: o.seed });
       results.push(r);
-      console.log(`${String(k).padEnd(8)}${r.errors.map((e) => e.psnr.toFixed(2).padStart(14)).join('')}`);
       const [N, c, h, w] = r.gridShape;
       await imageGrid(r.grid, {
         n: N,
@@ -57,24 +56,25 @@ export async function redundancyCommand(o: RedundancyCmdOptions): Promise<Redund
       images: b.n,
       results: results.map((r) => ({ k: r.k, errors: r.errors })),
     });
-    return results;
+    return { images: b.n, results };
   } finally {
     tok.model.dispose();
   }
 }
 
-export async function clusterPictureCommand(o: {
+/** A PNG of `rows` sampled clusters × `cols` members, each member code decoded as a flat token map. */
+export async function clusterPicture(o: {
   tokenizer: string;
   clusters: string;
   out: string;
   rows: number;
   cols: number;
   seed: number;
-}): Promise<void> {
+}): Promise<{ clusters: number; members: number }> {
   const tok = await openTokenizer(o.tokenizer);
   try {
     const cl = await loadClusters(o.clusters);
-    const p = clusterPicture(tok.model, cl.idxToCluster, cl.k, { rows: o.rows, cols: o.cols, seed: o.seed });
+    const p = clusterPictureImages(tok.model, cl.idxToCluster, cl.k, { rows: o.rows, cols: o.cols, seed: o.seed });
     const [N, c, h, w] = p.shape;
     await imageGrid(p.images, {
       n: N,
@@ -86,7 +86,7 @@ export async function clusterPictureCommand(o: {
       rowLabels: p.rowLabels,
       title: `members of ${p.rowLabels.length} of ${cl.k} clusters (each code as a flat token map)`,
     }).savePng(o.out);
-    console.log(`${o.out}: ${p.rowLabels.length} clusters × ${p.cols} members`);
+    return { clusters: p.rowLabels.length, members: p.cols };
   } finally {
     tok.model.dispose();
   }

@@ -1,4 +1,4 @@
-// `ctfgen tokenizer train`: the LlamaGen VQ model trained with reconstruction (l2) + codebook +
+// Tokenizer training (`ctfgen tokenizer train`): the LlamaGen VQ model trained with reconstruction (l2) + codebook +
 // commitment (β) losses, optional entropy loss, and dead-code restarts that keep a large codebook
 // alive: every `restartEvery` steps, codes unused in that window are re-seeded with encoder
 // outputs of the current batch. Progress, validation (PSNR, usage), reconstruction grids and
@@ -8,13 +8,13 @@ import { batches } from '../data/loader.js';
 import { openDataset } from '../data/open.js';
 import type { U8ImageDataset } from '../data/dataset.js';
 import { AdamW } from '../nn/index.js';
+import { reconstructionGrid, reconstructionStats, type ReconstructionStats } from '../tokenizer/evaluate.js';
+import { tokenizerPreset, type TokenizerPreset } from '../tokenizer/presets.js';
+import type { TokenizerMeta } from '../tokenizer/tokenizer-file.js';
+import { VQModel, l2Normalize } from '../tokenizer/vq-model.js';
 import * as T from '../torch/index.js';
-import { runLoop, type LoopResult } from '../train/loop.js';
-import { imageGrid } from '../viz/index.js';
-import { tokenizerPreset, type TokenizerPreset } from './presets.js';
-import { reconstructionStats, type ReconstructionStats } from './evaluate.js';
-import type { TokenizerMeta } from './tokenizer-file.js';
-import { VQModel, l2Normalize } from './vq-model.js';
+import type { OnProgress, StopSignal } from '../util/progress.js';
+import { runLoop, type LoopResult } from './loop.js';
 
 export interface TokenizerTrainOptions {
   preset: string;
@@ -31,7 +31,8 @@ export interface TokenizerTrainOptions {
   /** images of the test split used for periodic validation */
   valImages?: number;
   entropyLossRatio?: number;
-  quiet?: boolean;
+  onProgress?: OnProgress;
+  signal?: StopSignal;
 }
 
 /** The batch of optimizer step `step` (a pure function of the step, for exact resume). */
@@ -87,7 +88,8 @@ export async function trainTokenizer(o: TokenizerTrainOptions): Promise<LoopResu
       metricsPath: `${o.out}.metrics.jsonl`,
       resume: o.resume,
       untilStep: o.untilStep,
-      quiet: o.quiet,
+      onProgress: o.onProgress,
+      signal: o.signal,
       meta,
       validateEvery: p.reportEvery,
       saveEvery: p.reportEvery,
@@ -151,17 +153,4 @@ function restartDeadCodes(model: VQModel, usage: Float64Array, images: T.Tensor)
     }),
   );
   return deadIdx.length;
-}
-
-/** Originals (top rows) above their reconstructions, as a PNG. */
-export async function reconstructionGrid(model: VQModel, images: T.Tensor, path: string, count = 16): Promise<void> {
-  const n = Math.min(count, images.size(0));
-  const pics = T.noGrad(() =>
-    T.tidy(() => {
-      const x = images.slice(0, 0, n);
-      return T.cat([x, model.decodeCodes(model.encode(x)).clamp(-1, 1)], 0).toFloat32Array();
-    }),
-  );
-  const [c, h, w] = images.shape.slice(1) as [number, number, number];
-  await imageGrid(pics, { n: 2 * n, c, h, w, cols: n, scale: 3, rowLabels: ['original', 'recon'] }).savePng(path);
 }

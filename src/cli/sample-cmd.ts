@@ -1,62 +1,38 @@
 // `ctfgen sample --run <dir>`: a PNG grid of generated images (one row per class with --class all).
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import * as T from '../torch/index.js';
+import { loadRun } from '../run/load-run.js';
+import { resolveClass, sampleImages } from '../sample/images.js';
 import { imageGrid } from '../viz/index.js';
-import { loadRun, type SystemKind } from './load-run.js';
-import { resolveClass, sampleImages } from './images.js';
-import type { TwoStageOptions } from './two-stage.js';
+import { progressReporter } from './progress.js';
+import { samplingFromFlags, type SamplingFlags } from './sampling-flags.js';
 
-export interface SampleCmdOptions {
+export interface SampleCmdOptions extends SamplingFlags {
   run: string;
   class: string;
   n: number;
   out: string;
-  system?: SystemKind;
-  cfg?: number;
-  cfgSchedule?: 'constant' | 'linear';
-  temperature?: number;
-  topK?: number;
-  topP?: number;
-  temperature2?: number;
-  topK2?: number;
-  noRestrict?: boolean;
-  cfg2?: number;
-  seed: number;
   each?: string;
-  batchSize?: number;
-}
-
-export function samplingFromOptions(o: Omit<SampleCmdOptions, 'run' | 'class' | 'n' | 'out' | 'seed'>): TwoStageOptions {
-  const def = <V>(v: V | undefined) => (v === undefined ? {} : v);
-  return {
-    stage1: {
-      ...def(o.cfg !== undefined ? { cfgScale: o.cfg } : undefined),
-      ...def(o.cfgSchedule !== undefined ? { cfgSchedule: o.cfgSchedule } : undefined),
-      ...def(o.temperature !== undefined ? { temperature: o.temperature } : undefined),
-      ...def(o.topK !== undefined ? { topK: o.topK } : undefined),
-      ...def(o.topP !== undefined ? { topP: o.topP } : undefined),
-    },
-    stage2: {
-      ...def(o.temperature2 !== undefined ? { temperature: o.temperature2 } : undefined),
-      ...def(o.topK2 !== undefined ? { topK: o.topK2 } : undefined),
-      ...def(o.noRestrict ? { restrict: false } : undefined),
-      ...def(o.cfg2 !== undefined ? { cfgScale: o.cfg2 } : undefined),
-    },
-  };
 }
 
 export async function sampleCommand(o: SampleCmdOptions): Promise<void> {
   if (!Number.isInteger(o.n) || o.n < 1) throw new Error(`--n must be a positive integer, got ${o.n}`);
   const run = await loadRun(o.run, o.system);
+  const bar = progressReporter();
   try {
     const names = run.info.classNames;
     const all = o.class.trim().toLowerCase() === 'all';
     const classList = all ? names.map((_, i) => i) : [resolveClass(o.class, names)];
     const classes = classList.flatMap((c) => Array<number>(o.n).fill(c));
-    T.manualSeed(o.seed);
     const t0 = performance.now();
-    const r = sampleImages(run, classes, { ...samplingFromOptions(o), batchSize: o.batchSize });
+    const r = sampleImages(run, {
+      classes,
+      seed: o.seed,
+      sampling: samplingFromFlags(o),
+      batchSize: o.batchSize,
+      onProgress: (p) => bar({ phase: p.stage, done: p.done, total: p.total }),
+    });
+    bar.stop();
     const secs = (performance.now() - t0) / 1000;
     const [N, c, h, w] = r.shape;
     const cols = all ? o.n : Math.min(o.n, 8);
@@ -84,6 +60,7 @@ export async function sampleCommand(o: SampleCmdOptions): Promise<void> {
         `stage 2 ${r.seconds.stage2.toFixed(1)} s, decode ${r.seconds.decode.toFixed(1)} s)`,
     );
   } finally {
+    bar.stop();
     run.dispose();
   }
 }

@@ -1,0 +1,95 @@
+// `ctfgen eval --run <dir>` (sample, measure, print, write JSON) and `ctfgen eval classifier train`.
+import { join } from 'node:path';
+import { writeJsonAtomic } from '../io/index.js';
+import { evaluateRun, parseSweep, type RunEvaluation } from '../eval/evaluate-run.js';
+import { CLASSIFIER_PRESETS, trainClassifier } from '../eval/train-classifier.js';
+import { progressReporter } from './progress.js';
+import { samplingFromFlags, type SamplingFlags } from './sampling-flags.js';
+
+export interface EvalCmdOptions extends SamplingFlags {
+  run: string;
+  n: number;
+  classifier: string;
+  reference: string;
+  sweep?: string;
+  out?: string;
+}
+
+const pct = (x: number) => (Number.isNaN(x) ? 'n/a' : `${(100 * x).toFixed(1)}%`);
+
+export function formatEvaluation(e: RunEvaluation): string {
+  const { seed, ...settings } = e.settings;
+  return (
+    `${e.system} ${JSON.stringify(settings)} seed ${seed}: FID ${e.fid.toFixed(2)} | IS ${e.isMean.toFixed(2)} ± ${e.isStd.toFixed(2)} | ` +
+    `precision ${e.precision.toFixed(3)} | recall ${e.recall.toFixed(3)} | class acc ${pct(e.classAccuracy)} | ` +
+    `${e.imagesPerSecond.toFixed(1)} images/s (n = ${e.n}; reference ${e.reference}, network ${e.classifier})`
+  );
+}
+
+export async function evalCommand(o: EvalCmdOptions): Promise<void> {
+  const bar = progressReporter();
+  try {
+    const results = await evaluateRun({
+      run: o.run,
+      system: o.system,
+      n: o.n,
+      classifier: o.classifier,
+      reference: o.reference,
+      sampling: samplingFromFlags(o),
+      seed: o.seed,
+      batchSize: o.batchSize,
+      sweep: o.sweep ? parseSweep(o.sweep) : undefined,
+      statsCache: join('runs', 'eval-stats'),
+      onProgress: (p) => bar({ phase: p.stage, done: p.done, total: p.total }),
+    });
+    bar.stop();
+    for (const e of results) console.log(formatEvaluation(e));
+    if (o.out) await writeJsonAtomic(o.out, results, { indent: 2 });
+  } finally {
+    bar.stop();
+  }
+}
+
+export interface ClassifierTrainCmdOptions {
+  /** a preset name (fashion-mnist, emoji) or a training dataset spec */
+  data: string;
+  test?: string;
+  out?: string;
+  epochs?: number;
+  batchSize?: number;
+  lr?: number;
+  seed: number;
+  resume?: boolean;
+}
+
+export async function classifierTrainCommand(o: ClassifierTrainCmdOptions): Promise<void> {
+  const p = CLASSIFIER_PRESETS[o.data];
+  const test = o.test ?? p?.test;
+  if (!test) throw new Error(`--data ${o.data} is not a preset (${Object.keys(CLASSIFIER_PRESETS).join(', ')}); give --test <spec> too`);
+  const out = o.out ?? p?.out;
+  if (!out) throw new Error(`give --out <file.safetensors> for the classifier of ${o.data}`);
+  const bar = progressReporter();
+  try {
+    const r = await trainClassifier({
+      data: p?.data ?? o.data,
+      test,
+      imageSize: p?.imageSize ?? 32,
+      channels: p?.channels ?? 1,
+      epochs: o.epochs ?? p?.epochs,
+      batchSize: o.batchSize ?? p?.batchSize,
+      lr: o.lr ?? p?.lr,
+      seed: o.seed,
+      out,
+      resume: o.resume,
+      onProgress: bar,
+    });
+    bar.stop();
+    console.log(
+      `classifier ${r.meta.id}: test accuracy ${(100 * r.testAccuracy).toFixed(2)}% on ${test} after ${r.steps} steps ` +
+        `(${r.seconds.toFixed(0)} s, ${r.model.parameterCount()} parameters), saved to ${out}`,
+    );
+    r.model.dispose();
+  } finally {
+    bar.stop();
+  }
+}

@@ -1,0 +1,77 @@
+// Everything sampling needs, from a run folder alone: the tokenizer, the cluster map and the
+// trained stages of one system (CTF or the baseline).
+import { loadClusters } from '../cluster/clusters.js';
+import { codeClusters, type Stage, type TokenModels } from '../ctf/index.js';
+import { loadCheckpoint } from '../io/index.js';
+import { GPT } from '../models/gpt.js';
+import type { GPTConfig } from '../models/gpt-config.js';
+import { loadWeights } from '../nn/index.js';
+import { openTokenizer, type Tokenizer } from '../tokenizer/tokenizer-file.js';
+import { RunDir, type RunInfo } from './run-dir.js';
+import { samplingWeights } from './weights.js';
+
+export type SystemKind = TokenModels['kind'];
+export const SYSTEMS: readonly SystemKind[] = ['ctf', 'baseline'];
+
+export interface LoadedRun {
+  kind: SystemKind;
+  info: RunInfo;
+  tokenizer: Tokenizer;
+  models: TokenModels;
+  dispose(): void;
+}
+
+export async function loadStage(run: RunDir, stage: Stage): Promise<GPT> {
+  if (!run.has(stage))
+    throw new Error(
+      `${run.root} has no ${stage} (${run.checkpoint(stage)} missing); train it with \`ctfgen train ${stage} --run ${run.root}\``,
+    );
+  const path = run.checkpoint(stage);
+  const ck = await loadCheckpoint(path);
+  return loadWeights(new GPT(ck.meta.modelConfig as GPTConfig), samplingWeights(ck), { source: path });
+}
+
+/** The system a run holds when none is named: CTF when it has stage 1 or 2, else the baseline. */
+export function defaultSystem(run: RunDir): SystemKind {
+  return run.has('stage1') || run.has('stage2') ? 'ctf' : 'baseline';
+}
+
+/** kind: which system to load when a run holds both. */
+export async function loadRun(dir: string, kind?: SystemKind): Promise<LoadedRun> {
+  if (kind !== undefined && !SYSTEMS.includes(kind)) throw new Error(`system must be ${SYSTEMS.join(' or ')}, got '${kind}'`);
+  const run = new RunDir(dir);
+  const info = run.readInfo();
+  const k = kind ?? defaultSystem(run);
+  const tokenizer = await openTokenizer(info.tokenizer);
+  const owned: { dispose(): void }[] = [tokenizer.model];
+  try {
+    let models: TokenModels;
+    if (k === 'baseline') {
+      const baseline = await loadStage(run, 'baseline');
+      owned.push(baseline);
+      models = { kind: 'baseline', baseline };
+    } else {
+      if (!info.clusters) throw new Error(`${run.root}/run.json names no cluster file; a CTF run needs one`);
+      const clusters = await loadClusters(info.clusters);
+      if (clusters.tokenizerId && clusters.tokenizerId !== tokenizer.id)
+        throw new Error(
+          `${info.clusters} was made from another codebook (${clusters.tokenizerId}) than ${info.tokenizer} (${tokenizer.id})`,
+        );
+      const stage1 = await loadStage(run, 'stage1');
+      owned.push(stage1);
+      const stage2 = await loadStage(run, 'stage2');
+      owned.push(stage2);
+      if (stage1.config.vocabSize !== clusters.k)
+        throw new Error(
+          `${run.checkpoint('stage1')} predicts ${stage1.config.vocabSize} coarse labels but ${info.clusters} has ${clusters.k}`,
+        );
+      const table = codeClusters(clusters.idxToCluster, clusters.k);
+      owned.push(table);
+      models = { kind: 'ctf', stage1, stage2, clusters: table };
+    }
+    return { kind: k, info, tokenizer, models, dispose: () => owned.forEach((o) => o.dispose()) };
+  } catch (e) {
+    owned.forEach((o) => o.dispose());
+    throw e;
+  }
+}
