@@ -165,6 +165,7 @@ addSamplingFlags(program.command('sample'))
   .option('--n <count>', 'images per class', positiveInt, 8)
   .option('--out <png>', 'output grid', 'samples.png')
   .option('--each <dir>', 'also write one PNG per image into this folder')
+  .option('--tokens <json>', "also write each image's class, fine-token map and coarse map (CTF) as JSON")
   .action(async (o) => {
     const { sampleCommand } = await import('./sample-cmd.js');
     await sampleCommand(o);

@@ -1,6 +1,7 @@
 // `ctfgen sample --run <dir>`: a PNG grid of generated images (one row per class with --class all).
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeJsonAtomic } from '../io/index.js';
 import { loadRun } from '../run/load-run.js';
 import { resolveClass, sampleImages } from '../sample/images.js';
 import { imageGrid } from '../viz/index.js';
@@ -13,6 +14,8 @@ export interface SampleCmdOptions extends SamplingFlags {
   n: number;
   out: string;
   each?: string;
+  /** also write every image's class, token map and (CTF) coarse map as JSON */
+  tokens?: string;
 }
 
 export async function sampleCommand(o: SampleCmdOptions): Promise<void> {
@@ -54,6 +57,18 @@ export async function sampleCommand(o: SampleCmdOptions): Promise<void> {
         await imageGrid(r.images.subarray(i * size, (i + 1) * size), { n: 1, c, h, w, cols: 1, scale: 1, pad: 0 }).savePng(
           join(o.each, `${String(i).padStart(4, '0')}-${names[classes[i]!]!.replace(/[^A-Za-z0-9_-]+/g, '_')}.png`),
         );
+    }
+    if (o.tokens) {
+      const L = r.tokens.length / N;
+      const maps = (a: Int32Array) => Array.from({ length: N }, (_, i) => Array.from(a.subarray(i * L, (i + 1) * L)));
+      await writeJsonAtomic(o.tokens, {
+        run: o.run,
+        system: run.kind,
+        seed: o.seed,
+        classes,
+        tokens: maps(r.tokens),
+        coarse: r.coarse ? maps(r.coarse) : undefined,
+      });
     }
     console.log(
       `${o.out}: ${N} ${run.kind} images in ${secs.toFixed(1)} s (${(N / secs).toFixed(2)} images/s; stage 1 ${r.seconds.stage1.toFixed(1)} s, ` +

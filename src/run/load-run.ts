@@ -1,6 +1,6 @@
 // Everything sampling needs, from a run folder alone: the tokenizer, the cluster map and the
 // trained stages of one system (CTF or the baseline).
-import { loadClusters } from '../cluster/clusters.js';
+import { loadClusters } from '../cluster/cluster-file.js';
 import { codeClusters, type Stage, type TokenModels } from '../ctf/index.js';
 import { loadCheckpoint } from '../io/index.js';
 import { GPT } from '../models/gpt.js';

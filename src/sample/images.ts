@@ -2,6 +2,7 @@
 // batches, image i drawn from the seed rule of seeds.ts (so it is the same in any batch).
 import { autoregressive, resolveSampling, sampleTokens, type SamplingOverrides } from '../ctf/index.js';
 import type { LoadedRun } from '../run/load-run.js';
+import { decodeImages } from '../tokenizer/decode-images.js';
 import * as T from '../torch/index.js';
 import { throwIfAborted, type StopSignal } from '../util/progress.js';
 import { imageUniforms } from './seeds.js';
@@ -100,7 +101,7 @@ export function forEachSampledBatch(run: LoadedRun, r: SampleRequest, onBatch: (
       });
       if (t.coarse) r.onProgress?.({ stage: 'stage2', done: offset + n, total: N });
       const t0 = performance.now();
-      const img = T.noGrad(() => run.tokenizer.model.decodeCodes(t.fine.reshape(n, grid, grid)).clamp(-1, 1));
+      const img = decodeImages(run.tokenizer.model, t.fine.reshape(n, grid, grid));
       const images = img.toFloat32Array();
       const decode = (performance.now() - t0) / 1000;
       r.onProgress?.({ stage: 'decode', done: offset + n, total: N });

@@ -2,7 +2,7 @@
 // (auxiliary model: coarse map → every fine token) and the baseline (GPT over fine tokens). What
 // each stage reads, predicts and is scored on is the method's (ctf/stages.ts); this is the data,
 // the optimizer and the run folder around it.
-import { loadClusters } from '../cluster/clusters.js';
+import { loadClusters } from '../cluster/cluster-file.js';
 import {
   TRAINING_DEFAULTS,
   codeClusters,

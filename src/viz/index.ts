@@ -3,3 +3,4 @@ export * from './canvas.js';
 export * from './font.js';
 export * from './image-grid.js';
 export * from './plot.js';
+export * from './label-map.js';
