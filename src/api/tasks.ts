@@ -1,17 +1,13 @@
 // The long library calls that run in a worker thread of their own (worker side): training,
 // clustering, encoding, evaluation. Each takes the domain function's typed options (without the
 // callbacks, which cross the thread as messages) and returns plain data.
-import { mkdirSync } from 'node:fs';
 import { analyzeRedundancy, type RedundancyAnalysisOptions } from '../cluster/analyze.js';
 import { clusterTokenizer, type ClusterTokenizerOptions } from '../cluster/cluster-tokenizer.js';
 import { saveTokenCache } from '../data/token-cache.js';
 import { evaluateRun, type EvalRunOptions } from '../eval/evaluate-run.js';
 import { trainClassifier, type TrainClassifierOptions } from '../eval/train-classifier.js';
 import { encodeDataset } from '../tokenizer/encode-dataset.js';
-import { writeReport } from '../study/report.js';
-import { runStudy, StudyLog } from '../study/runner.js';
-import { studySteps } from '../study/steps.js';
-import { studyConfig } from '../study/studies.js';
+import { runNamedStudy } from '../study/runner.js';
 import { openTokenizer } from '../tokenizer/tokenizer-file.js';
 import { trainTokenizer, type TokenizerTrainOptions } from '../train/train-tokenizer.js';
 import { trainTokens, type TokenTrainOptions } from '../train/train-tokens.js';
@@ -63,15 +59,7 @@ export const TASKS = {
     return { images: r.images, results: r.results.map((x) => ({ k: x.k, errors: x.errors })) };
   },
   /** Runs (or resumes) a reproduction study by name and rewrites its report; each step is a ctfgen process. */
-  async study(o: { name: string }) {
-    const c = studyConfig(o.name);
-    mkdirSync(c.root, { recursive: true });
-    mkdirSync(c.fig, { recursive: true });
-    const log = new StudyLog(c.log);
-    const ok = runStudy(studySteps(c), log);
-    await writeReport(c, log);
-    return { ok, report: c.report };
-  },
+  study: (o: { name: string }) => runNamedStudy(o.name),
 };
 
 export type TaskName = keyof typeof TASKS;

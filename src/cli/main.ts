@@ -248,6 +248,18 @@ evalCmd
   });
 
 program
+  .command('study')
+  .description('run (or resume) a reproduction study end to end and rewrite its report; finished steps are skipped')
+  .argument('[study]', 'fashion-mnist | emoji', 'fashion-mnist')
+  .option('--report-only', 'only rewrite the report from the files the study wrote')
+  .action(async (name: string, o: { reportOnly?: boolean }) => {
+    const { runNamedStudy } = await import('../study/runner.js');
+    const r = await runNamedStudy(name, o);
+    console.log(`wrote ${r.report}`);
+    if (!r.ok) process.exitCode = 1;
+  });
+
+program
   .command('report')
   .description('rewrite a study report (Markdown tables and PNG plots comparing the runs) from the files the study wrote')
   .argument('[study]', 'fashion-mnist | emoji', 'fashion-mnist')

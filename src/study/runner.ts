@@ -2,10 +2,13 @@
 // (training commands resume from their last checkpoint instead). Every command that ran is logged
 // with its wall time, so the report can cite exactly how each figure was made.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeJsonAtomicSync } from '../io/index.js';
 import { packageRoot } from '../util/package-root.js';
+import { writeReport } from './report.js';
+import { studySteps } from './steps.js';
+import { studyConfig } from './studies.js';
 
 export interface StudyStep {
   /** arguments after `ctfgen` */
@@ -58,4 +61,15 @@ export function runStudy(steps: StudyStep[], log: StudyLog): boolean {
     log.add({ name: s.name, command: cmd, seconds: (Date.now() - t0) / 1000, finishedAt: new Date().toISOString() });
   }
   return true;
+}
+
+/** Runs (or resumes) the named study, then rewrites its report from the files it wrote. */
+export async function runNamedStudy(name: string, o: { reportOnly?: boolean } = {}): Promise<{ ok: boolean; report: string }> {
+  const c = studyConfig(name);
+  mkdirSync(c.root, { recursive: true });
+  mkdirSync(c.fig, { recursive: true });
+  const log = new StudyLog(c.log);
+  const ok = o.reportOnly || runStudy(studySteps(c), log);
+  await writeReport(c, log);
+  return { ok, report: c.report };
 }
