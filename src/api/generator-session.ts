@@ -1,9 +1,9 @@
 // The worker side of a Generator: one loaded run (CTF or baseline) and the three things it does —
 // generate, refine (stage 2 alone over a given coarse map) and edit (re-generate a region).
-import { SAMPLING_DEFAULTS, type SamplingOverrides, type SamplingSettings } from '../ctf/index.js';
+import { SAMPLING_DEFAULTS, labelCodes, type SamplingOverrides, type SamplingSettings } from '../ctf/index.js';
 import { loadRun, type LoadedRun, type SystemKind } from '../run/load-run.js';
 import { editImages, refineImages, type Region } from '../sample/edit.js';
-import { resolveClass, sampleImages, type GenerationProgress, type SampledImages } from '../sample/images.js';
+import { decodeTokenMaps, resolveClass, sampleImages, type GenerationProgress, type SampledImages } from '../sample/images.js';
 import type { StopSignal } from '../util/progress.js';
 import { packHWC } from './images.js';
 
@@ -128,6 +128,17 @@ export async function openGenerator(args: { run: string; system?: SystemKind }) 
           refineImages(run, { classes, coarse: a.coarse, seed: a.seed, firstIndex: a.firstIndex, sampling: a.sampling }),
           classes,
         );
+      },
+      /** CTF: the member codes of a coarse label, each decoded as a map filled with that one code */
+      members(a: { label: number; max?: number }): PackedImages & { codes: number[] } {
+        if (m.kind !== 'ctf') throw new Error('coarse labels exist in CTF runs only');
+        if (!Number.isInteger(a.label) || a.label < 0 || a.label >= m.clusters.k)
+          throw new Error(`label must be an integer in 0..${m.clusters.k - 1}, got ${a.label}`);
+        const max = a.max ?? 16;
+        if (!Number.isInteger(max) || max < 1 || max > 256) throw new Error(`max must be an integer in 1..256, got ${max}`);
+        const codes = labelCodes(m.clusters, a.label).slice(0, max);
+        const flat = Int32Array.from({ length: codes.length * grid * grid }, (_, i) => codes[Math.floor(i / (grid * grid))]!);
+        return { ...pack(decodeTokenMaps(run, flat), []), codes };
       },
       edit(a: EditArgs): PackedImages {
         const classes = ids(a.classes);

@@ -189,6 +189,13 @@ export class Generator implements Disposable, AsyncDisposable {
     return this.#call('edit', args, o);
   }
 
+  /** CTF: what a coarse label stands for — its member codes, each decoded as a map filled with that code. */
+  async labelMembers(label: number, o: { max?: number } = {}): Promise<{ codes: number[]; images: Image[] }> {
+    if (this.#session.closed) throw new Error('Generator.labelMembers: this generator was disposed; load it again with loadGenerator');
+    const r = await this.#session.call<PackedImages & { codes: number[] }>('members', { label, max: o.max });
+    return { codes: r.codes, images: unpackImages(r.pixels, r.n, r.width, r.height, r.channels) };
+  }
+
   /** Frees the models and the worker thread. A second call does nothing. */
   dispose(): Promise<void> {
     return this.#session.close();

@@ -248,6 +248,19 @@ evalCmd
   });
 
 program
+  .command('serve')
+  .description('a local web app and JSON API: generate, see coarse maps, re-draw fine tokens, edit regions')
+  .option('--run <dir...>', 'run or export folders to serve (default: the shipped Fashion-MNIST CTF and baseline models)')
+  .option('--host <address>', 'address to bind (loopback unless you say otherwise)', '127.0.0.1')
+  .option('--port <n>', 'port (0 = any free port)', nonNegInt, 7860)
+  .option('--max-queue <n>', 'requests running + waiting before new ones get 429', positiveInt, 16)
+  .option('--threads <n>', 'libtorch threads per model', positiveInt)
+  .action(async (o) => {
+    const { serveCommand } = await import('./serve-cmd.js');
+    await serveCommand(o);
+  });
+
+program
   .command('study')
   .description('run (or resume) a reproduction study end to end and rewrite its report; finished steps are skipped')
   .argument('[study]', 'fashion-mnist | emoji', 'fashion-mnist')

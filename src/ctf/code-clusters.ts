@@ -70,3 +70,13 @@ export function logitsWithinClusters(c: CodeClusters, logits: Tensor, coarse: Te
   const own = logits.gather(1, codes).maskedFill(c.valid.indexSelect(0, coarse).logicalNot(), -Infinity);
   return { logits: own, codes };
 }
+
+/** The codes of one coarse label. */
+export function labelCodes(c: CodeClusters, label: number): number[] {
+  const members = c.members.select(0, label);
+  const valid = c.valid.select(0, label);
+  const codes = members.toArray().filter((_, j) => valid.toArray()[j] === 1);
+  members.dispose();
+  valid.dispose();
+  return codes;
+}

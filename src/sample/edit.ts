@@ -8,9 +8,8 @@
 // Image i of a request draws from the seed rule (seeds.ts), as generation does.
 import { coarseLabels, resolveSampling, sampleStage2, sampleTokens, type SamplingOverrides } from '../ctf/index.js';
 import type { LoadedRun } from '../run/load-run.js';
-import { decodeImages } from '../tokenizer/decode-images.js';
 import * as T from '../torch/index.js';
-import type { SampledImages } from './images.js';
+import { decodeTokenMaps, type SampledImages } from './images.js';
 import { imageUniforms } from './seeds.js';
 
 /** A rectangle of token cells: columns x0..x1-1, rows y0..y1-1 (0 ≤ x0 < x1 ≤ grid, same for y). */
@@ -70,11 +69,6 @@ export function regionMask(region: Region, grid: number): boolean[] {
   });
 }
 
-function decode(run: LoadedRun, fine: T.Tensor, grid: number): { images: Float32Array; shape: [number, number, number, number] } {
-  const img = decodeImages(run.tokenizer.model, fine.reshape(-1, grid, grid));
-  return { images: img.toFloat32Array(), shape: img.shape as [number, number, number, number] };
-}
-
 function classTensor(classes: ArrayLike<number>, numClasses: number): T.Tensor {
   for (let i = 0; i < classes.length; i++)
     if (!Number.isInteger(classes[i]) || classes[i]! < 0 || classes[i]! >= numClasses)
@@ -93,7 +87,7 @@ const uniformsOf = (r: Common, n: number, L: number) =>
 export function refineImages(run: LoadedRun, r: RefineRequest): SampledImages {
   const m = run.models;
   if (m.kind !== 'ctf') throw new Error('refining needs a CTF run (stage 2 re-draws fine tokens from the coarse map)');
-  const { L, grid } = gridOf(run);
+  const { L } = gridOf(run);
   const n = r.classes.length;
   checkMaps('coarse', r.coarse, n, L, m.clusters.k);
   return T.tidy(() => {
@@ -106,14 +100,8 @@ export function refineImages(run: LoadedRun, r: RefineRequest): SampledImages {
       resolveSampling(r.sampling).stage2,
       uniformsOf(r, n, L).slice(1, L, 2 * L),
     );
-    const t1 = performance.now();
-    const out = decode(run, fine, grid);
-    return {
-      ...out,
-      tokens: fine.toInt32Array(),
-      coarse: r.coarse.slice(),
-      seconds: { stage1: 0, stage2: (t1 - t0) / 1000, decode: (performance.now() - t1) / 1000 },
-    };
+    const out = decodeTokenMaps(run, fine.toInt32Array());
+    return { ...out, coarse: r.coarse.slice(), seconds: { ...out.seconds, stage2: (performance.now() - t0) / 1000 - out.seconds.decode } };
   });
 }
 
@@ -143,13 +131,7 @@ export function editImages(run: LoadedRun, r: EditRequest): SampledImages {
       'bool',
     );
     const fine = tokens ? T.where(inRegion, sampled.fine, tokens) : sampled.fine;
-    const t0 = performance.now();
-    const out = decode(run, fine, grid);
-    return {
-      ...out,
-      tokens: fine.toInt32Array(),
-      coarse: sampled.coarse?.toInt32Array(),
-      seconds: { ...sampled.seconds, decode: (performance.now() - t0) / 1000 },
-    };
+    const out = decodeTokenMaps(run, fine.toInt32Array());
+    return { ...out, coarse: sampled.coarse?.toInt32Array(), seconds: { ...sampled.seconds, decode: out.seconds.decode } };
   });
 }

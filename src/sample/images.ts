@@ -163,3 +163,24 @@ export function sampleImages(run: LoadedRun, r: SampleRequest): SampledImages {
     seconds,
   };
 }
+
+/** Token maps [N·L] (row-major, L = grid²) → images, decoded as generation decodes them. */
+export function decodeTokenMaps(run: LoadedRun, tokens: Int32Array): SampledImages {
+  const L = autoregressive(run.models).config.blockSize;
+  const grid = Math.round(Math.sqrt(L));
+  const n = tokens.length / L;
+  const V = run.tokenizer.model.config.codebookSize;
+  if (!Number.isInteger(n) || n < 1) throw new Error(`token maps: ${tokens.length} values are not maps of ${L} cells`);
+  for (let i = 0; i < tokens.length; i++)
+    if (!(tokens[i]! >= 0 && tokens[i]! < V)) throw new Error(`token maps: cell ${i % L} of map ${Math.floor(i / L)} is ${tokens[i]}, outside 0..${V - 1}`);
+  const t0 = performance.now();
+  return T.tidy(() => {
+    const img = decodeImages(run.tokenizer.model, T.fromArray(tokens, [n, grid, grid], 'int64'));
+    return {
+      images: img.toFloat32Array(),
+      shape: img.shape as [number, number, number, number],
+      tokens: tokens.slice(),
+      seconds: { stage1: 0, stage2: 0, decode: (performance.now() - t0) / 1000 },
+    };
+  });
+}
