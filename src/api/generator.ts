@@ -5,7 +5,8 @@ import type { Region } from '../sample/edit.js';
 import type { GenerationProgress } from '../sample/images.js';
 import { unpackImages, type Image } from './images.js';
 import type { EditArgs, GenerateArgs, GeneratorInfo, PackedImages, RefineArgs } from './generator-session.js';
-import { WorkerSession } from './session.js';
+import { concatInt32 } from '../util/typed-arrays.js';
+import { SessionHandle, WorkerSession } from './session.js';
 import { shippedRun } from './shipped.js';
 
 export type { GenerationProgress, Region };
@@ -81,24 +82,14 @@ export interface EditOptions extends SamplingOptions {
   signal?: AbortSignal;
 }
 
-const concat = (maps: Int32Array[] | undefined): Int32Array | undefined => {
-  if (!maps) return undefined;
-  const out = new Int32Array(maps.reduce((n, m) => n + m.length, 0));
-  let off = 0;
-  for (const m of maps) {
-    out.set(m, off);
-    off += m.length;
-  }
-  return out;
-};
+const concat = (maps: Int32Array[] | undefined): Int32Array | undefined => maps && concatInt32(maps);
 
 function sampling(o: SamplingOptions): SamplingOverrides {
   return { cfg: o.cfg, cfgSchedule: o.cfgSchedule, temperature: o.temperature, topK: o.topK, topP: o.topP, stage2: o.stage2 };
 }
 
 /** A loaded run (CTF or baseline) that generates images; dispose it when done. */
-export class Generator implements Disposable, AsyncDisposable {
-  readonly #session: WorkerSession<GeneratorInfo>;
+export class Generator extends SessionHandle<GeneratorInfo> {
   /** the run folder it was loaded from */
   readonly run: string;
   readonly kind: SystemKind;
@@ -115,7 +106,7 @@ export class Generator implements Disposable, AsyncDisposable {
 
   /** @internal use loadGenerator */
   constructor(session: WorkerSession<GeneratorInfo>) {
-    this.#session = session;
+    super(session);
     const i = session.info;
     this.run = i.run;
     this.kind = i.kind;
@@ -128,18 +119,14 @@ export class Generator implements Disposable, AsyncDisposable {
     this.defaults = i.defaults;
   }
 
-  get disposed(): boolean {
-    return this.#session.closed;
-  }
-
   async #call(
     method: string,
     args: unknown,
     o: { onProgress?: (p: GenerationProgress) => void; signal?: AbortSignal },
   ): Promise<GenerateResult> {
-    if (this.#session.closed) throw new Error(`Generator.${method}: this generator was disposed; load it again with loadGenerator`);
+    this.check(method);
     const t0 = performance.now();
-    const r = await this.#session.call<PackedImages, GenerationProgress>(method, args, o);
+    const r = await this.session.call<PackedImages, GenerationProgress>(method, args, o);
     const L = this.grid * this.grid;
     const maps = (a: Int32Array) => Array.from({ length: r.n }, (_, i) => a.subarray(i * L, (i + 1) * L));
     return {
@@ -191,20 +178,9 @@ export class Generator implements Disposable, AsyncDisposable {
 
   /** CTF: what a coarse label stands for — its member codes, each decoded as a map filled with that code. */
   async labelMembers(label: number, o: { max?: number } = {}): Promise<{ codes: number[]; images: Image[] }> {
-    if (this.#session.closed) throw new Error('Generator.labelMembers: this generator was disposed; load it again with loadGenerator');
-    const r = await this.#session.call<PackedImages & { codes: number[] }>('members', { label, max: o.max });
+    this.check('labelMembers');
+    const r = await this.session.call<PackedImages & { codes: number[] }>('members', { label, max: o.max });
     return { codes: r.codes, images: unpackImages(r.pixels, r.n, r.width, r.height, r.channels) };
-  }
-
-  /** Frees the models and the worker thread. A second call does nothing. */
-  dispose(): Promise<void> {
-    return this.#session.close();
-  }
-  [Symbol.dispose](): void {
-    void this.dispose();
-  }
-  [Symbol.asyncDispose](): Promise<void> {
-    return this.dispose();
   }
 }
 

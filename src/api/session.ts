@@ -138,3 +138,32 @@ export class WorkerSession<Info> {
     await ended;
   }
 }
+
+/** What a library object backed by a worker session shares: disposal (also by `using`), and a clear error after it. */
+export abstract class SessionHandle<Info> implements Disposable, AsyncDisposable {
+  protected readonly session: WorkerSession<Info>;
+  constructor(session: WorkerSession<Info>) {
+    this.session = session;
+  }
+
+  get disposed(): boolean {
+    return this.session.closed;
+  }
+
+  /** Throws when used after dispose(). */
+  protected check(method: string): void {
+    if (this.session.closed)
+      throw new Error(`${this.constructor.name}.${method}: this ${this.constructor.name.toLowerCase()} was disposed; load it again`);
+  }
+
+  /** Frees the models and the worker thread. A second call does nothing. */
+  dispose(): Promise<void> {
+    return this.session.close();
+  }
+  [Symbol.dispose](): void {
+    void this.dispose();
+  }
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.dispose();
+  }
+}

@@ -1,52 +1,37 @@
 // The library's tokenizer: images ⇄ token maps with a VQ tokenizer checkpoint, off the caller's thread.
 import { unpackImages, type Image } from './images.js';
-import { WorkerSession } from './session.js';
+import { concatInt32 } from '../util/typed-arrays.js';
+import { SessionHandle, WorkerSession } from './session.js';
 import type { TokenizerInfo } from './tokenizer-session.js';
 
 export type { TokenizerInfo };
 
-export class Tokenizer implements Disposable, AsyncDisposable {
-  readonly #session: WorkerSession<TokenizerInfo>;
+export class Tokenizer extends SessionHandle<TokenizerInfo> {
   readonly info: TokenizerInfo;
 
   /** @internal use loadTokenizer */
   constructor(session: WorkerSession<TokenizerInfo>) {
-    this.#session = session;
+    super(session);
     this.info = session.info;
-  }
-
-  #check(what: string): void {
-    if (this.#session.closed) throw new Error(`Tokenizer.${what}: this tokenizer was disposed; load it again with loadTokenizer`);
   }
 
   /** Images (8-bit HWC, resized / padded as the tokenizer was trained) → one token map (grid × grid) each. */
   async encode(images: Image[]): Promise<Int32Array[]> {
-    this.#check('encode');
-    const r = await this.#session.call<{ tokens: Int32Array; grid: number }>('encode', { images });
+    this.check('encode');
+    const r = await this.session.call<{ tokens: Int32Array; grid: number }>('encode', { images });
     const L = r.grid * r.grid;
     return images.map((_, i) => r.tokens.subarray(i * L, (i + 1) * L));
   }
 
   /** Token maps → images. */
   async decode(tokens: Int32Array[]): Promise<Image[]> {
-    this.#check('decode');
-    const all = new Int32Array(tokens.reduce((n, t) => n + t.length, 0));
-    tokens.reduce((off, t) => (all.set(t, off), off + t.length), 0);
-    const r = await this.#session.call<{ pixels: Uint8Array; n: number; width: number; height: number; channels: number }>('decode', {
+    this.check('decode');
+    const all = concatInt32(tokens);
+    const r = await this.session.call<{ pixels: Uint8Array; n: number; width: number; height: number; channels: number }>('decode', {
       tokens: all,
       n: tokens.length,
     });
     return unpackImages(r.pixels, r.n, r.width, r.height, r.channels);
-  }
-
-  dispose(): Promise<void> {
-    return this.#session.close();
-  }
-  [Symbol.dispose](): void {
-    void this.dispose();
-  }
-  [Symbol.asyncDispose](): Promise<void> {
-    return this.dispose();
   }
 }
 

@@ -5,6 +5,7 @@ import type { LoadedRun } from '../run/load-run.js';
 import { decodeImages } from '../tokenizer/decode-images.js';
 import * as T from '../torch/index.js';
 import { throwIfAborted, type StopSignal } from '../util/progress.js';
+import { concatInt32, concatTyped } from '../util/typed-arrays.js';
 import { imageUniforms } from './seeds.js';
 
 /** Which part of generation a progress report is about. */
@@ -133,33 +134,15 @@ export function sampleImages(run: LoadedRun, r: SampleRequest): SampledImages {
   forEachSampledBatch(run, r, (b) => parts.push(b));
   const seconds = { stage1: 0, stage2: 0, decode: 0 };
   for (const p of parts) for (const k of ['stage1', 'stage2', 'decode'] as const) seconds[k] += p.seconds[k];
-  const concat = <A extends Float32Array | Int32Array>(arrays: A[], make: (n: number) => A): A => {
-    const out = make(arrays.reduce((a, x) => a + x.length, 0));
-    let off = 0;
-    for (const a of arrays) {
-      out.set(a, off);
-      off += a.length;
-    }
-    return out;
-  };
   const [, c, h, w] = parts[0]?.shape ?? [0, 0, 0, 0];
   return {
-    images: concat(
+    images: concatTyped(
       parts.map((p) => p.images),
       (n) => new Float32Array(n),
     ),
     shape: [r.classes.length, c, h, w],
-    tokens: concat(
-      parts.map((p) => p.tokens),
-      (n) => new Int32Array(n),
-    ),
-    coarse:
-      run.kind === 'ctf'
-        ? concat(
-            parts.map((p) => p.coarse!),
-            (n) => new Int32Array(n),
-          )
-        : undefined,
+    tokens: concatInt32(parts.map((p) => p.tokens)),
+    coarse: run.kind === 'ctf' ? concatInt32(parts.map((p) => p.coarse!)) : undefined,
     seconds,
   };
 }
@@ -172,7 +155,8 @@ export function decodeTokenMaps(run: LoadedRun, tokens: Int32Array): SampledImag
   const V = run.tokenizer.model.config.codebookSize;
   if (!Number.isInteger(n) || n < 1) throw new Error(`token maps: ${tokens.length} values are not maps of ${L} cells`);
   for (let i = 0; i < tokens.length; i++)
-    if (!(tokens[i]! >= 0 && tokens[i]! < V)) throw new Error(`token maps: cell ${i % L} of map ${Math.floor(i / L)} is ${tokens[i]}, outside 0..${V - 1}`);
+    if (!(tokens[i]! >= 0 && tokens[i]! < V))
+      throw new Error(`token maps: cell ${i % L} of map ${Math.floor(i / L)} is ${tokens[i]}, outside 0..${V - 1}`);
   const t0 = performance.now();
   return T.tidy(() => {
     const img = decodeImages(run.tokenizer.model, T.fromArray(tokens, [n, grid, grid], 'int64'));

@@ -232,7 +232,7 @@ test('dispose frees the generator; a second dispose is harmless; use after dispo
   await g.dispose();
   await g.dispose();
   assert.equal(g.disposed, true);
-  await assert.rejects(g.generate({ classes: [0] }), /this generator was disposed; load it again with loadGenerator/);
+  await assert.rejects(g.generate({ classes: [0] }), /Generator.generate: this generator was disposed; load it again/);
   await assert.rejects(loadGenerator(join(dir, 'no-such-run')), /not a ctfgen run folder/);
   await assert.rejects(loadGenerator(shippedRun('ctf'), { device: 'cuda' }), /device 'cuda' is not available/);
   {
