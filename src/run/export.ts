@@ -9,7 +9,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { loadClusters, saveClusters } from '../cluster/clusters.js';
-import { STAGES } from '../ctf/index.js';
+import { STAGES, type Stage } from '../ctf/index.js';
 import { saveCheckpoint, type CheckpointMeta } from '../io/index.js';
 import type { Module } from '../nn/index.js';
 import { openTokenizer, readTokenizerMeta } from '../tokenizer/tokenizer-file.js';
@@ -31,37 +31,40 @@ export async function exportRun(runDir: string, outDir: string, tokenizerOut?: s
   const info = run.readInfo();
   const out = new RunDir(outDir);
   if (out.root === run.root) throw new Error(`export --out ${outDir} is the run folder itself; give another folder`);
-  out.ensure();
-  const written: string[] = [];
-
-  const tokenizer = resolve(tokenizerOut ?? join(out.root, 'tokenizer.safetensors'));
-  mkdirSync(dirname(tokenizer), { recursive: true });
-  const tok = await openTokenizer(info.tokenizer);
+  // everything is parsed before anything is written: a bad artefact leaves no partial export
+  const owned: Module[] = [];
   try {
+    const tok = await openTokenizer(info.tokenizer);
+    owned.push(tok.model);
     // a LlamaGen .pt tokenizer ships as a ctfgen safetensors file with its architecture in the metadata
-    await writeModel(tok.model, { ...(await readTokenizerMeta(info.tokenizer)) }, tokenizer);
-  } finally {
-    tok.model.dispose();
-  }
-  written.push(tokenizer);
-
-  let clusters: string | undefined;
-  if (info.clusters) {
-    clusters = join(out.root, 'clusters.safetensors');
-    await saveClusters(clusters, await loadClusters(info.clusters));
-    written.push(clusters);
-  }
-  for (const stage of STAGES)
-    if (run.has(stage)) {
-      // a run trained with --ema ships its averaged weights (the ones it samples with)
-      const { model, meta } = await loadStageFile(run.checkpoint(stage));
-      try {
-        await writeModel(model, meta, out.checkpoint(stage));
-      } finally {
-        model.dispose();
+    const tokMeta = { ...(await readTokenizerMeta(info.tokenizer)) };
+    const clusters = info.clusters ? await loadClusters(info.clusters) : undefined;
+    const stages: [Stage, Module, CheckpointMeta][] = [];
+    for (const stage of STAGES)
+      if (run.has(stage)) {
+        // a run trained with --ema ships its averaged weights (the ones it samples with)
+        const { model, meta } = await loadStageFile(run.checkpoint(stage));
+        owned.push(model);
+        stages.push([stage, model, meta]);
       }
+
+    out.ensure();
+    const tokenizer = resolve(tokenizerOut ?? join(out.root, 'tokenizer.safetensors'));
+    mkdirSync(dirname(tokenizer), { recursive: true });
+    await writeModel(tok.model, tokMeta, tokenizer);
+    const written = [tokenizer];
+    const clustersOut = clusters ? join(out.root, 'clusters.safetensors') : undefined;
+    if (clusters && clustersOut) {
+      await saveClusters(clustersOut, clusters);
+      written.push(clustersOut);
+    }
+    for (const [stage, model, meta] of stages) {
+      await writeModel(model, meta, out.checkpoint(stage));
       written.push(out.checkpoint(stage));
     }
-  out.writeInfo({ ...info, tokenizer, clusters, trainCache: '', valCache: undefined });
-  return written;
+    out.writeInfo({ ...info, tokenizer, clusters: clustersOut, trainCache: '', valCache: undefined });
+    return written;
+  } finally {
+    owned.forEach((m) => m.dispose());
+  }
 }
