@@ -17,14 +17,19 @@ program
   .description('Coarse-to-fine token prediction for class-conditional image generation (LlamaGen-compatible)')
   // options after a subcommand belong to it: `eval classifier train --out x` must not set `eval --out`
   .enablePositionalOptions()
-  .option('--max-pixels <n>', `largest image decoded from a dataset folder, in pixels (default 4096×4096; or ${MAX_PIXELS_ENV})`, positiveInt)
+  .option(
+    '--max-pixels <n>',
+    `largest image decoded from a dataset folder, in pixels (default 4096×4096; or ${MAX_PIXELS_ENV})`,
+    positiveInt,
+  )
   .hook('preAction', (root) => {
     const maxPixels = root.opts<{ maxPixels?: number }>().maxPixels;
     if (maxPixels !== undefined) process.env[MAX_PIXELS_ENV] = String(maxPixels);
   });
 const tokenPresets = Object.keys(TOKEN_PRESETS);
 const tokenizerPresets = Object.keys(TOKENIZER_PRESETS);
-const OVERWRITE_HELP = 'start over an existing checkpoint, replacing it (without --resume or this, an existing one is kept and the command stops)';
+const OVERWRITE_HELP =
+  'start over an existing checkpoint, replacing it (without --resume or this, an existing one is kept and the command stops)';
 
 program
   .command('smoke')

@@ -35,14 +35,10 @@ function forEachImageBatch(
   for (let first = 0; first < total; first += REQUEST_IMAGES) {
     const count = Math.min(REQUEST_IMAGES, total - first);
     const classes = Int32Array.from({ length: count }, (_, k) => classOf(first + k));
-    forEachSampledBatch(
-      run,
-      { classes, seed: o.seed, firstIndex: first, sampling: samplingFromFlags(o), batchSize: o.batchSize },
-      (b) => {
-        onBatch(b, first + b.offset);
-        onImages(first + b.offset + b.n);
-      },
-    );
+    forEachSampledBatch(run, { classes, seed: o.seed, firstIndex: first, sampling: samplingFromFlags(o), batchSize: o.batchSize }, (b) => {
+      onBatch(b, first + b.offset);
+      onImages(first + b.offset + b.n);
+    });
   }
 }
 

@@ -128,7 +128,8 @@ export async function loadClusters(path: string): Promise<Clusters> {
   const bad = (what: string) => new Error(`${path}: corrupt clusters file: ${what}; make it again with \`ctfgen cluster\``);
   const k = meta.k;
   if (typeof k !== 'number' || !Number.isSafeInteger(k) || k < 1) throw bad(`k is ${JSON.stringify(k)}`);
-  if (idx.dtype !== 'int32' || idx.shape.length !== 1) throw bad(`idx_to_cluster must be int32 [codes], found ${idx.dtype} [${idx.shape.join(', ')}]`);
+  if (idx.dtype !== 'int32' || idx.shape.length !== 1)
+    throw bad(`idx_to_cluster must be int32 [codes], found ${idx.dtype} [${idx.shape.join(', ')}]`);
   if (cen.dtype !== 'float32' || cen.shape.length !== 2 || cen.shape[0] !== k || cen.shape[1] !== meta.dim)
     throw bad(`centroids must be float32 [${k}, ${String(meta.dim)}], found ${cen.dtype} [${cen.shape.join(', ')}]`);
   const copy = (r: RawTensor) => r.data.slice().buffer;

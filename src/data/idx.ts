@@ -100,7 +100,9 @@ function gunzipIdx(gz: Uint8Array, source: string): Uint8Array {
   }
   const h = parseIdxHeader(head.subarray(0, MAX_IDX_HEADER), source);
   if (h.need > MAX_IDX_BYTES)
-    throw new IdxError(`${source}: IDX header declares dims [${h.dims.join(', ')}] of ${h.dt.name}, ${h.need} bytes, more than ${MAX_IDX_BYTES}`);
+    throw new IdxError(
+      `${source}: IDX header declares dims [${h.dims.join(', ')}] of ${h.dt.name}, ${h.need} bytes, more than ${MAX_IDX_BYTES}`,
+    );
   try {
     return gunzipSync(gz, { maxOutputLength: Math.max(h.need, 1) });
   } catch (e) {

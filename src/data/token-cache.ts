@@ -113,7 +113,9 @@ export async function loadTokenCache(path: string): Promise<TokenCache> {
   const labels = tensors.get('labels');
   const L = c.gridH * c.gridW;
   if (!codes || codes.dtype !== 'int32' || codes.shape.join() !== [c.n, c.variants, L].join())
-    throw bad(`codes must be int32 [${c.n}, ${c.variants}, ${L}] as its metadata declares, found ${codes ? `${codes.dtype} [${codes.shape.join(', ')}]` : 'none'}`);
+    throw bad(
+      `codes must be int32 [${c.n}, ${c.variants}, ${L}] as its metadata declares, found ${codes ? `${codes.dtype} [${codes.shape.join(', ')}]` : 'none'}`,
+    );
   if (!labels || labels.dtype !== 'int32' || labels.shape.join() !== String(c.n))
     throw bad(`labels must be int32 [${c.n}], found ${labels ? `${labels.dtype} [${labels.shape.join(', ')}]` : 'none'}`);
   const codeArray = new Int32Array(codes.data.slice().buffer);

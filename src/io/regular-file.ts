@@ -38,7 +38,9 @@ function checkRegular(st: fs.Stats, path: string, what: string): void {
 function openError(e: unknown, path: string, what: string): Error {
   const err = e as NodeJS.ErrnoException;
   if (err.code === 'EISDIR') return new FileRefusedError(`${path} is a directory, not a regular file; ${what} must be a regular file`);
-  const out: NodeJS.ErrnoException = new Error(err.code === 'ENOENT' ? `${what} ${path} does not exist` : `cannot open ${what} ${path}: ${err.message}`);
+  const out: NodeJS.ErrnoException = new Error(
+    err.code === 'ENOENT' ? `${what} ${path} does not exist` : `cannot open ${what} ${path}: ${err.message}`,
+  );
   out.code = err.code;
   return out;
 }
@@ -46,9 +48,7 @@ function openError(e: unknown, path: string, what: string): Error {
 /** Refuses `size` above `maxBytes`, naming the file, what it is and how to raise the limit. */
 export function checkFileSize(size: number, maxBytes: number | undefined, path: string, what: string, raise?: string): void {
   if (maxBytes !== undefined && size > maxBytes)
-    throw new FileRefusedError(
-      `${path} is ${size} bytes, more than the ${maxBytes}-byte limit for ${what}${raise ? `; ${raise}` : ''}`,
-    );
+    throw new FileRefusedError(`${path} is ${size} bytes, more than the ${maxBytes}-byte limit for ${what}${raise ? `; ${raise}` : ''}`);
 }
 
 export interface RegularFileHandle {

@@ -221,7 +221,11 @@ export async function readSafetensors(file: string, opts: ReadSafetensorsOptions
     }
     const tensors = new Map<string, RawTensor>();
     for (const e of header.entries)
-      tensors.set(e.name, { dtype: e.dtype, shape: e.shape, data: await readExactly(fh, e.end - e.begin, header.dataStart + e.begin, file) });
+      tensors.set(e.name, {
+        dtype: e.dtype,
+        shape: e.shape,
+        data: await readExactly(fh, e.end - e.begin, header.dataStart + e.begin, file),
+      });
     return { tensors, metadata: header.metadata };
   } finally {
     await fh.close();

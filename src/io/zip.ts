@@ -105,7 +105,13 @@ class HandleReader extends yauzl.RandomAccessReader {
       },
     });
   }
-  override read(buffer: Buffer, offset: number, length: number, position: number, callback: (err: Error | null, bytesRead?: number) => void): void {
+  override read(
+    buffer: Buffer,
+    offset: number,
+    length: number,
+    position: number,
+    callback: (err: Error | null, bytesRead?: number) => void,
+  ): void {
     this.fh.read(buffer, offset, length, position).then(
       (r) => callback(null, r.bytesRead),
       (e: Error) => callback(e),
@@ -144,7 +150,12 @@ export class ZipReader {
       const cb = (err: Error | null, z?: unknown): void => (err || !z ? reject(err ?? new Error('no zip file')) : resolve(z as YZipFile));
       try {
         if (fh) yauzl.fromRandomAccessReader(new HandleReader(fh), size, YOPTS, cb as never);
-        else yauzl.fromBuffer(Buffer.from((src as Uint8Array).buffer, (src as Uint8Array).byteOffset, (src as Uint8Array).byteLength), YOPTS, cb as never);
+        else
+          yauzl.fromBuffer(
+            Buffer.from((src as Uint8Array).buffer, (src as Uint8Array).byteOffset, (src as Uint8Array).byteLength),
+            YOPTS,
+            cb as never,
+          );
       } catch (e) {
         reject(e as Error);
       }

@@ -74,7 +74,13 @@ export async function loadRun(dir: string, kind?: SystemKind): Promise<LoadedRun
       owned.push(table);
       models = { kind: 'ctf', stage1, stage2, clusters: table };
     }
-    const stages: [Stage, GPT][] = models.kind === 'ctf' ? [['stage1', models.stage1], ['stage2', models.stage2]] : [['baseline', models.baseline]];
+    const stages: [Stage, GPT][] =
+      models.kind === 'ctf'
+        ? [
+            ['stage1', models.stage1],
+            ['stage2', models.stage2],
+          ]
+        : [['baseline', models.baseline]];
     for (const [stage, m] of stages)
       if (m.config.numClasses !== info.numClasses)
         throw new Error(

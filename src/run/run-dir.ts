@@ -109,7 +109,9 @@ export class RunDir {
     try {
       json = JSON.parse(readTextFileSync(this.infoPath, { what: 'run.json', maxBytes: MAX_RUN_INFO_BYTES }));
     } catch (e) {
-      throw new RunInfoError(`${this.infoPath}: cannot be read as JSON (${(e as Error).message}); restore it or train into a new --run folder`);
+      throw new RunInfoError(
+        `${this.infoPath}: cannot be read as JSON (${(e as Error).message}); restore it or train into a new --run folder`,
+      );
     }
     return this.#check(json, (k, v) => (isAbsolute(v) ? v : this.#resolveRelative(k, v)));
   }
@@ -158,9 +160,14 @@ export class RunDir {
     if (new Set(names as string[]).size !== (names as string[]).length) fail('classNames', 'holds a name twice');
     info.classNames = [...(names as string[])];
     const k = o.numClasses;
-    if (typeof k !== 'number' || !Number.isSafeInteger(k) || k < 1) fail('numClasses', `must be a positive integer, found ${JSON.stringify(k)}`);
+    if (typeof k !== 'number' || !Number.isSafeInteger(k) || k < 1)
+      fail('numClasses', `must be a positive integer, found ${JSON.stringify(k)}`);
     if (k !== info.classNames.length)
-      fail('numClasses', `is ${String(k)} but classNames lists ${info.classNames.length} classes`, 'make them agree with the trained models');
+      fail(
+        'numClasses',
+        `is ${String(k)} but classNames lists ${info.classNames.length} classes`,
+        'make them agree with the trained models',
+      );
     info.numClasses = k as number;
     for (const key of Object.keys(FILE_KEYS) as FileKey[]) {
       const v = info[key];
@@ -189,7 +196,9 @@ export class RunDir {
         if (old[k] !== undefined && info[k] !== undefined && resolve(String(old[k])) !== resolve(String(info[k])))
           throw new Error(`${this.root}: run was made with ${k} ${old[k]}, not ${info[k]}; use a new --run folder`);
       if (old.classNames.join('\n') !== info.classNames.join('\n'))
-        throw new Error(`${this.root}: run was made with the classes ${old.classNames.join(', ')}, not ${info.classNames.join(', ')}; use a new --run folder`);
+        throw new Error(
+          `${this.root}: run was made with the classes ${old.classNames.join(', ')}, not ${info.classNames.join(', ')}; use a new --run folder`,
+        );
       info = { ...old, ...Object.fromEntries(Object.entries(info).filter(([, v]) => v !== undefined)) } as RunInfo;
     }
     this.ensure();

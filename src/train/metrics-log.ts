@@ -33,7 +33,9 @@ export class MetricsLog {
         r = JSON.parse(line);
       } catch (e) {
         if (last) {
-          this.onWarning?.(`${this.path}: dropped a torn last line (${JSON.stringify(line.slice(0, 40))}…), left by an interrupted write; the ${out.length} records before it are kept`);
+          this.onWarning?.(
+            `${this.path}: dropped a torn last line (${JSON.stringify(line.slice(0, 40))}…), left by an interrupted write; the ${out.length} records before it are kept`,
+          );
           return;
         }
         throw new Error(`${this.path}, line ${i + 1}: not a JSON record (${(e as Error).message}); fix or delete that line`);

@@ -90,7 +90,12 @@ export function stepSamples(
 /** Trains one stage into a run folder, holding the run folder's lock throughout (one trainer per run at a time). */
 export async function trainTokens(o: TokenTrainOptions): Promise<LoopResult & { model: GPT }> {
   const run = new RunDir(o.run).ensure();
-  const lock = claimOutput(run.checkpoint(o.stage), { resume: o.resume, overwrite: o.overwrite, lockPath: run.lockPath, purpose: `train ${o.stage}` });
+  const lock = claimOutput(run.checkpoint(o.stage), {
+    resume: o.resume,
+    overwrite: o.overwrite,
+    lockPath: run.lockPath,
+    purpose: `train ${o.stage}`,
+  });
   try {
     return await trainTokensLocked(run, o);
   } finally {

@@ -3,6 +3,7 @@
 // (about 1 KB, self-contained because a full flush resets the window) repeated, then a final
 // empty block.
 import * as zlib from 'node:zlib';
+import { pngChunk } from '../data/helpers.js';
 import { tensorPickle, zipRecords } from '../io/helpers.js';
 
 const MiB = 1 << 20;
@@ -23,15 +24,6 @@ export function gzipWithZeros(prefix: Uint8Array, zeroMiB: number): Buffer {
   return Buffer.concat([header, deflateWithZeros(prefix, zeroMiB), trailer]);
 }
 
-function pngChunk(type: string, data: Uint8Array): Buffer {
-  const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-  const head = Buffer.alloc(4);
-  head.writeUInt32BE(data.length);
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(zlib.crc32(body) >>> 0);
-  return Buffer.concat([head, body, crc]);
-}
-
 /** A valid grey PNG of `width`×`height` black pixels, a few hundred KB for 20000×20000. */
 export function pngBomb(width: number, height: number): Buffer {
   const rawBytes = height * (width + 1); // a filter byte per row, then the row
@@ -44,7 +36,12 @@ export function pngBomb(width: number, height: number): Buffer {
   ihdr.writeUInt32BE(width, 0);
   ihdr.writeUInt32BE(height, 4);
   ihdr[8] = 8; // bit depth; colour type 0 (grey), no interlace
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), pngChunk('IHDR', ihdr), pngChunk('IDAT', idat), pngChunk('IEND', new Uint8Array(0))]);
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    pngChunk('IHDR', ihdr),
+    pngChunk('IDAT', idat),
+    pngChunk('IEND', new Uint8Array(0)),
+  ]);
 }
 
 /** A baseline JPEG header declaring `width`×`height` (no image data: readers must refuse it at the header). */

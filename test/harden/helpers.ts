@@ -52,7 +52,10 @@ export function runNode(script: string, args: string[], o: ChildOptions = {}): C
 export const ctfgen = (args: string[], o: ChildOptions = {}): ChildResult => runNode(cli, args, o);
 
 /** `ctfgen <args>` started in the background: its process, and its result once it exits. */
-export function startCtfgen(args: string[], o: ChildOptions = {}): { pid: number; done: Promise<ChildResult>; kill(s: NodeJS.Signals): void } {
+export function startCtfgen(
+  args: string[],
+  o: ChildOptions = {},
+): { pid: number; done: Promise<ChildResult>; kill(s: NodeJS.Signals): void } {
   const t0 = Date.now();
   const child = spawn(process.execPath, ['--import', probe, cli, ...args], { cwd: o.cwd, env: o.env ?? process.env });
   let stdout = '';

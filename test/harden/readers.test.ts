@@ -67,7 +67,11 @@ test('special files: /dev/zero behind a symlink, a FIFO and a directory are refu
 test('safetensors and token caches: sizes come from the header, which must match the file', async () => {
   const claim = Buffer.alloc(16);
   claim.writeBigUInt64LE(1n << 40n);
-  refusedBounded('safetensors', file('claims-1tb.safetensors', claim), /header length 1099511627776 runs past the end of the file \(16 bytes\)/);
+  refusedBounded(
+    'safetensors',
+    file('claims-1tb.safetensors', claim),
+    /header length 1099511627776 runs past the end of the file \(16 bytes\)/,
+  );
   // a token cache whose metadata declares far more codes than the file holds
   const cache = join(dir, 'lying.tokens.safetensors');
   const int32 = (n: number) => ({ dtype: 'int32' as const, shape: [n], data: new Uint8Array(4 * n) });
@@ -79,7 +83,11 @@ test('safetensors and token caches: sizes come from the header, which must match
     ]),
     { kind: 'token-cache', n: 1_000_000_000, variants: 2, gridH: 16, gridW: 16, numClasses: 1, classNames: ['a'], codebookSize: 4 },
   );
-  refusedBounded('token-cache', cache, /corrupt token cache: codes must be int32 \[1000000000, 2, 256\] as its metadata declares, found int32 \[2, 1, 4\]/);
+  refusedBounded(
+    'token-cache',
+    cache,
+    /corrupt token cache: codes must be int32 \[1000000000, 2, 256\] as its metadata declares, found int32 \[2, 1, 4\]/,
+  );
 });
 
 test('.pt zips: a 1 MiB file holding a 1 GiB deflate stream is refused at once, whatever its headers declare', () => {
@@ -92,7 +100,11 @@ test('.pt zips: a 1 MiB file holding a 1 GiB deflate stream is refused at once, 
   assert.match(r.outcome, /declares-48\.pt: record archive\/data\/0: (inflated data is longer than recorded|too many bytes in the stream)/);
   assert.ok(r.seconds < 20 && r.maxRssMiB < BOUND_MIB.torch, `${r.seconds} s, ${r.maxRssMiB} MiB`);
   // nothing declares a pickle's size but its record: above 256 MiB it is refused before inflating
-  refusedBounded('torch', file('pickle-bomb.pt', picklePtBomb(GiB)), /record archive\/data\.pkl declares 1073741826 bytes, more than the 268435456-byte limit/);
+  refusedBounded(
+    'torch',
+    file('pickle-bomb.pt', picklePtBomb(GiB)),
+    /record archive\/data\.pkl declares 1073741826 bytes, more than the 268435456-byte limit/,
+  );
 });
 
 test('IDX: a raw file must be as long as its header says; a gzip stream inflates only that far', () => {
@@ -104,15 +116,27 @@ test('IDX: a raw file must be as long as its header says; a gzip stream inflates
     dims.forEach((d, i) => new DataView(h.buffer).setUint32(4 + 4 * i, d));
     return h;
   };
-  refusedBounded('idx', file('short-images-idx3-ubyte', idxHeader([60000, 28, 28])), /is 16 bytes but its dims \[60000, 28, 28\] of uint8 make 47040016 \(truncated\)/);
+  refusedBounded(
+    'idx',
+    file('short-images-idx3-ubyte', idxHeader([60000, 28, 28])),
+    /is 16 bytes but its dims \[60000, 28, 28\] of uint8 make 47040016 \(truncated\)/,
+  );
   // 10 images declared, then 1 GiB of zeros
-  refusedBounded('idx', file('bomb-images-idx3-ubyte.gz', gzipWithZeros(idxHeader([10, 28, 28]), GiB)), /gzip stream inflates to more than the 7856 bytes its header declares/);
+  refusedBounded(
+    'idx',
+    file('bomb-images-idx3-ubyte.gz', gzipWithZeros(idxHeader([10, 28, 28]), GiB)),
+    /gzip stream inflates to more than the 7856 bytes its header declares/,
+  );
 });
 
 test('images: the declared size is checked before decoding (a 20000×20000 PNG of a few hundred KB, a JPEG header)', () => {
   const png = pngBomb(20000, 20000);
   assert.ok(png.length < 1 << 20, `the PNG bomb is ${png.length} bytes`);
-  refusedBounded('image', file('huge.png', png), /declares 20000x20000 = 400000000 pixels, more than the limit of 16777216; raise it with --max-pixels/);
+  refusedBounded(
+    'image',
+    file('huge.png', png),
+    /declares 20000x20000 = 400000000 pixels, more than the limit of 16777216; raise it with --max-pixels/,
+  );
   refusedBounded('image', file('huge.jpg', jpegDeclaring(60000, 60000)), /declares 60000x60000 = 3600000000 pixels, more than the limit/);
   refusedBounded('image', link('zero.png', '/dev/zero'), /is a character device, not a regular file/);
 });

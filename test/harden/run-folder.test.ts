@@ -59,13 +59,21 @@ test('export re-serializes: what a run.json names is parsed and written anew, so
   await writeSafetensors(join(run, 'clusters.safetensors'), new Map([...cl.tensors, ['smuggled', secret]]), cl.metadata);
   const out = join(scratch('export-ok'), 'ship');
   const written = await exportRun(run, out);
-  assert.deepEqual(written.map((f) => f.slice(out.length + 1)).sort(), ['clusters.safetensors', 'stage1.safetensors', 'stage2.safetensors', 'tokenizer.safetensors']);
+  assert.deepEqual(written.map((f) => f.slice(out.length + 1)).sort(), [
+    'clusters.safetensors',
+    'stage1.safetensors',
+    'stage2.safetensors',
+    'tokenizer.safetensors',
+  ]);
   for (const f of written) {
     const { entries } = await readSafetensorsHeader(f);
     assert.ok(!entries.some((e) => e.name === 'smuggled'), `${f} carries the smuggled tensor`);
     assert.ok(!readFileSync(f).includes(Buffer.from('secret')), `${f} holds the smuggled bytes`);
   }
-  assert.deepEqual((await loadClusters(join(out, 'clusters.safetensors'))).idxToCluster, (await loadClusters(join(run, 'clusters.safetensors'))).idxToCluster);
+  assert.deepEqual(
+    (await loadClusters(join(out, 'clusters.safetensors'))).idxToCluster,
+    (await loadClusters(join(run, 'clusters.safetensors'))).idxToCluster,
+  );
   assert.equal(new RunDir(out).readInfo().clusters, join(out, 'clusters.safetensors'));
   await assert.rejects(exportRun(run, run), /is the run folder itself/);
 });
@@ -98,13 +106,23 @@ test('run.json schema: each bad field is named with its fix (no more "path argum
 
 test('class counts: run.json and the models must agree; --class beyond them is refused clearly', async () => {
   const more = [...names, 'Hat', 'Scarf', 'Glove'];
-  await assert.rejects(loadRun(tampered({ classNames: more, numClasses: 13 })), /lists 13 classes but .*stage1\.safetensors was trained on 10/);
-  await assert.rejects(loadRun(tampered({ classNames: names.slice(0, 9), numClasses: 9 })), /lists 9 classes but .*stage1\.safetensors was trained on 10/);
+  await assert.rejects(
+    loadRun(tampered({ classNames: more, numClasses: 13 })),
+    /lists 13 classes but .*stage1\.safetensors was trained on 10/,
+  );
+  await assert.rejects(
+    loadRun(tampered({ classNames: names.slice(0, 9), numClasses: 9 })),
+    /lists 9 classes but .*stage1\.safetensors was trained on 10/,
+  );
   const run = await loadRun(shipped.ctf);
   try {
-    for (const c of ['10', '12']) assert.throws(() => resolveClass(c, run.info.classNames), /class 1\d is out of range: this run has classes 0\.\.9/);
+    for (const c of ['10', '12'])
+      assert.throws(() => resolveClass(c, run.info.classNames), /class 1\d is out of range: this run has classes 0\.\.9/);
     // the model itself refuses the guidance class 10, whatever a caller passes
-    assert.throws(() => forEachSampledBatch(run, { classes: [10] }, () => undefined), /class 10 \(image 0\) is outside this model's 0\.\.9/);
+    assert.throws(
+      () => forEachSampledBatch(run, { classes: [10] }, () => undefined),
+      /class 10 \(image 0\) is outside this model's 0\.\.9/,
+    );
   } finally {
     run.dispose();
   }
@@ -163,7 +181,10 @@ test('logits: finite weights that overflow are refused before the draw, naming t
       [0, 1, 2],
       [0, NaN, 1],
     ]);
-    assert.throws(() => drawTokens(logits, T.tensor([0.5, 0.5], 'float64'), { topK: 1 }, 'stage 2'), /stage 2: the logits of row 1 hold NaN/);
+    assert.throws(
+      () => drawTokens(logits, T.tensor([0.5, 0.5], 'float64'), { topK: 1 }, 'stage 2'),
+      /stage 2: the logits of row 1 hold NaN/,
+    );
   });
 });
 
