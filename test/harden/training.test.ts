@@ -19,19 +19,19 @@ let setup: SyntheticSetup;
 test.before(async () => {
   setup = await syntheticSetup();
 });
-const toy = ['--dim', '32', '--layers', '1', '--heads', '2', '--batch-size', '8'];
+const toy = ['--dim', '32', '--layers', '1', '--heads', '2'];
+const data = () => ['--tokenizer', setup.tokenizer, '--train-cache', setup.train];
 const trainArgs = (run: string) => [
   'train',
   'stage1',
   '--run',
   run,
-  '--tokenizer',
-  setup.tokenizer,
-  '--train-cache',
-  setup.train,
+  ...data(),
   '--clusters',
   setup.clustersPath,
   ...toy,
+  '--batch-size',
+  '8',
 ];
 const options = (run: string, steps: number): TokenTrainOptions => ({
   stage: 'stage1',
@@ -191,26 +191,7 @@ test('a save killed before its rename leaves a temporary file; the next save int
 
 test('a batch larger than the dataset is capped at its size with a warning (the issue: --batch-size 100000 took 8 GB)', async () => {
   const run = join(setup.dir, 'big-batch');
-  const r = ctfgen([
-    'train',
-    'baseline',
-    '--run',
-    run,
-    '--tokenizer',
-    setup.tokenizer,
-    '--train-cache',
-    setup.train,
-    '--dim',
-    '32',
-    '--layers',
-    '1',
-    '--heads',
-    '2',
-    '--steps',
-    '1',
-    '--batch-size',
-    '100000',
-  ]);
+  const r = ctfgen(['train', 'baseline', '--run', run, ...data(), ...toy, '--steps', '1', '--batch-size', '100000']);
   assert.equal(r.status, 0, r.stderr);
   assert.match(
     r.stderr,
