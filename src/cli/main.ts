@@ -179,7 +179,7 @@ tokenizer
 
 addSamplingFlags(program.command('sample'))
   .description('generate a PNG grid of images from a trained run (CTF: stage 1 + stage 2; or the baseline)')
-  .option('--run <dir>', 'run folder (default: the shipped Fashion-MNIST CTF run)', shippedPath('models/fashion-mnist/ctf'))
+  .option('--run <dir>', 'run folder (the shipped Fashion-MNIST CTF run by default)', shippedPath('models/fashion-mnist/ctf'))
   .option('--class <id|name|all>', 'class id or name; all = one row per class', 'all')
   .option('--n <count>', 'images per class', positiveInt, 8)
   .option('--out <png>', 'output grid', 'samples.png')
@@ -237,7 +237,7 @@ const evalCmd = addSamplingFlags(program.command('eval'))
   .option('--n <count>', 'generated images', positiveInt, 1000)
   .option(
     '--classifier <ckpt>',
-    'feature network: a ctfgen classifier, or Inception-v3 weights (default: the shipped Fashion-MNIST classifier)',
+    'feature network: a ctfgen classifier, or Inception-v3 weights (the shipped Fashion-MNIST one by default)',
     shippedPath('models/fashion-mnist-classifier.safetensors'),
   )
   .option('--reference <spec>', 'real images for the statistics', 'fashion-mnist:test')

@@ -9,7 +9,7 @@
  * an image above `maxPixels` is refused (default DEFAULT_MAX_PIXELS, 4096×4096; raise it with the
  * `maxPixels` option or the CTFGEN_MAX_PIXELS environment variable, which `ctfgen --max-pixels`
  * sets). Files are opened as regular files only, and a file larger than an uncompressed image
- * at the limit could hold (maxFileBytes) is refused before it is read.
+ * at the limit could hold (maxImageFileBytes) is refused before it is read.
  */
 
 import jpeg from 'jpeg-js';

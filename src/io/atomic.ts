@@ -3,10 +3,12 @@
  * is flushed to disk (fsync) and then renamed over the destination; the folder is fsynced so
  * the rename itself is durable. A reader (or a crash, or SIGKILL) sees either the old file or
  * the complete new one, never a partial write. A killed writer can leave its temporary file
- * (`.<name>.<pid>.<random>.tmp`) behind; it is never mistaken for the destination, and this
+ * (`.<name>.<pid>.<host>.<random>.tmp`, host: a hash of the machine's name) behind; it is never
+ * mistaken for the destination, and this
  * process's first write into that folder removes it (temporary files of writers that no longer run).
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import * as fs from 'node:fs';
 import { open, rename, unlink } from 'node:fs/promises';
 import * as path from 'node:path';
@@ -23,14 +25,17 @@ export interface AtomicWriteOptions {
 /** Largest single write call (Node/libuv limit writes to about 2 GiB). */
 const WRITE_CHUNK = 1 << 30;
 
+/** This machine in temporary file names: a PID can only be checked on the machine that wrote it (shared file systems). */
+const HOST_TAG = createHash('sha256').update(hostname()).digest('hex').slice(0, 6);
+
 function tempPathFor(target: string): string {
   const dir = path.dirname(target);
-  return path.join(dir, `.${path.basename(target)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  return path.join(dir, `.${path.basename(target)}.${process.pid}.${HOST_TAG}.${randomBytes(6).toString('hex')}.tmp`);
 }
 
 /** Folders this process has already cleared of leftover temporary files. */
 const clearedDirs = new Set<string>();
-const TEMP_NAME = /^\..+\.(\d+)\.[0-9a-f]{12}\.tmp$/;
+const TEMP_NAME = /^\..+\.(\d+)\.([0-9a-f]{6})\.[0-9a-f]{12}\.tmp$/;
 
 /**
  * Removes the temporary files left in `target`'s folder by writers that were killed (their PID no
@@ -49,7 +54,7 @@ function removeLeftoverTemps(target: string): void {
   }
   for (const name of names) {
     const m = TEMP_NAME.exec(name);
-    if (!m || Number(m[1]) === process.pid || processAlive(Number(m[1]))) continue;
+    if (!m || m[2] !== HOST_TAG || Number(m[1]) === process.pid || processAlive(Number(m[1]))) continue;
     try {
       fs.unlinkSync(path.join(dir, name));
     } catch {

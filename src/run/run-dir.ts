@@ -8,7 +8,7 @@
 // coarse map → fine tokens) and `baseline` (the same GPT over fine tokens). Folders written before
 // the stages had these names (`ar`, `aux`) keep loading: their files are found under the old names.
 //
-// run.json is checked on every read (RUN_INFO_SCHEMA): field types, non-empty strings, class count
+// run.json is checked on every read (RunDir.#check): field types, non-empty strings, class count
 // = class names, and file references. A reference is stored relative to the run folder when the
 // file lies inside the run folder or beside it (in its parent folder's tree), else as the absolute
 // path the user gave; a relative reference that leads elsewhere is refused (a tampered or

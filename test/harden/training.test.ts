@@ -181,12 +181,14 @@ test('a save killed before its rename leaves a temporary file; the next save int
   await new Promise((r) => child.on('close', r));
   const left = temps();
   assert.equal(left.length, 1, 'the killed writer left its temporary file');
-  assert.match(left[0]!, new RegExp(`^\\.stage1\\.safetensors\\.${child.pid}\\.[0-9a-f]{12}\\.tmp$`));
-  // a live writer's temporary file (here: of the test runner, our parent) is not touched
-  const live = `.other.bin.${process.ppid}.0123456789ab.tmp`;
-  writeFileSync(join(dir, live), 'in progress');
+  const m = new RegExp(`^\\.stage1\\.safetensors\\.${child.pid}\\.([0-9a-f]{6})\\.[0-9a-f]{12}\\.tmp$`).exec(left[0]!);
+  assert.ok(m, left[0]);
+  // left alone: a live writer's temporary file (here: the test runner's, our parent) and a dead PID's from another machine
+  const live = `.other.bin.${process.ppid}.${m[1]}.0123456789ab.tmp`;
+  const otherHost = `.other.bin.${deadPid()}.${m[1] === 'ffffff' ? '000000' : 'ffffff'}.0123456789ab.tmp`;
+  for (const f of [live, otherHost]) writeFileSync(join(dir, f), 'in progress');
   await writeFileAtomic(target, 'the next save');
-  assert.deepEqual(readdirSync(dir).sort(), [live, 'stage1.safetensors']);
+  assert.deepEqual(readdirSync(dir).sort(), [live, otherHost, 'stage1.safetensors'].sort());
 });
 
 test('a batch larger than the dataset is capped at its size with a warning (the issue: --batch-size 100000 took 8 GB)', async () => {
