@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { writeJsonAtomic } from '../io/index.js';
 import { evaluateRun, parseSweep, type RunEvaluation } from '../eval/evaluate-run.js';
 import { CLASSIFIER_PRESETS, trainClassifier } from '../eval/train-classifier.js';
-import { progressReporter } from './progress.js';
+import { progressReporter, warn } from './progress.js';
 import { samplingFromFlags, type SamplingFlags } from './sampling-flags.js';
 
 export interface EvalCmdOptions extends SamplingFlags {
@@ -60,10 +60,11 @@ export interface ClassifierTrainCmdOptions {
   lr?: number;
   seed: number;
   resume?: boolean;
+  overwrite?: boolean;
 }
 
 export async function classifierTrainCommand(o: ClassifierTrainCmdOptions): Promise<void> {
-  const p = CLASSIFIER_PRESETS[o.data];
+  const p = Object.hasOwn(CLASSIFIER_PRESETS, o.data) ? CLASSIFIER_PRESETS[o.data] : undefined;
   const test = o.test ?? p?.test;
   if (!test) throw new Error(`--data ${o.data} is not a preset (${Object.keys(CLASSIFIER_PRESETS).join(', ')}); give --test <spec> too`);
   const out = o.out ?? p?.out;
@@ -81,7 +82,9 @@ export async function classifierTrainCommand(o: ClassifierTrainCmdOptions): Prom
       seed: o.seed,
       out,
       resume: o.resume,
+      overwrite: o.overwrite,
       onProgress: bar,
+      onWarning: warn,
     });
     bar.stop();
     console.log(

@@ -4,6 +4,10 @@
 import { Command } from 'commander';
 import { CLUSTER_METHODS } from '../cluster/kmeans.js';
 import { STAGES } from '../ctf/index.js';
+import { MAX_PIXELS_ENV } from '../data/decode.js';
+import { TOKENIZER_PRESETS } from '../tokenizer/presets.js';
+import { TOKEN_PRESETS } from '../train/presets.js';
+import { shippedPath } from '../util/package-root.js';
 import { intList, nonNegInt, oneOf, positiveInt, positiveNumber } from './parse.js';
 import { addSamplingFlags } from './sampling-flags.js';
 
@@ -12,7 +16,20 @@ program
   .name('ctfgen')
   .description('Coarse-to-fine token prediction for class-conditional image generation (LlamaGen-compatible)')
   // options after a subcommand belong to it: `eval classifier train --out x` must not set `eval --out`
-  .enablePositionalOptions();
+  .enablePositionalOptions()
+  .option(
+    '--max-pixels <n>',
+    `largest image decoded from a dataset folder, in pixels (default 4096×4096; or ${MAX_PIXELS_ENV})`,
+    positiveInt,
+  )
+  .hook('preAction', (root) => {
+    const maxPixels = root.opts<{ maxPixels?: number }>().maxPixels;
+    if (maxPixels !== undefined) process.env[MAX_PIXELS_ENV] = String(maxPixels);
+  });
+const tokenPresets = Object.keys(TOKEN_PRESETS);
+const tokenizerPresets = Object.keys(TOKENIZER_PRESETS);
+const OVERWRITE_HELP =
+  'start over an existing checkpoint, replacing it (without --resume or this, an existing one is kept and the command stops)';
 
 program
   .command('smoke')
@@ -90,7 +107,7 @@ for (const stage of STAGES) {
     .requiredOption('--tokenizer <ckpt>', 'tokenizer the caches were encoded with')
     .requiredOption('--train-cache <file>', 'token cache of the training split (ctfgen tokenizer encode)')
     .option('--val-cache <file>', 'token cache of a held-out split, for validation loss')
-    .option('--preset <name>', 'fashion-mnist | emoji | tiny', 'fashion-mnist')
+    .option('--preset <name>', tokenPresets.join(' | '), oneOf(tokenPresets), 'fashion-mnist')
     .option('--steps <n>', 'optimizer steps', positiveInt)
     .option('--batch-size <n>', 'batch size', positiveInt)
     .option('--grad-accum <n>', 'micro-batches per optimizer step', positiveInt)
@@ -102,7 +119,8 @@ for (const stage of STAGES) {
     .option('--seed <s>', 'random seed', nonNegInt, 0)
     .option('--validate-every <n>', 'steps between validations', positiveInt)
     .option('--save-every <n>', 'steps between checkpoints', positiveInt)
-    .option('--resume', "continue from the run's last checkpoint");
+    .option('--resume', "continue from the run's last checkpoint")
+    .option('--overwrite', OVERWRITE_HELP);
   if (alias) cmd.alias(alias);
   if (stage !== 'baseline') cmd.requiredOption('--clusters <file>', 'cluster file (ctfgen cluster)');
   if (stage === 'stage2')
@@ -119,7 +137,7 @@ const tokenizer = program.command('tokenizer').description('the VQ tokenizer: tr
 tokenizer
   .command('train')
   .description('train a LlamaGen VQ tokenizer with a large codebook')
-  .option('--preset <name>', 'fashion-mnist | emoji | tiny', 'fashion-mnist')
+  .option('--preset <name>', tokenizerPresets.join(' | '), oneOf(tokenizerPresets), 'fashion-mnist')
   .requiredOption('--out <ckpt>', 'checkpoint to write (reconstruction grids and metrics go beside it)')
   .option('--data <spec>', "training dataset (default: the preset's)")
   .option('--test-data <spec>', "validation dataset (default: the preset's)")
@@ -129,6 +147,7 @@ tokenizer
   .option('--entropy-loss <w>', 'entropy loss weight (LlamaGen entropy_loss_ratio)', positiveNumber)
   .option('--seed <s>', 'random seed', nonNegInt, 0)
   .option('--resume', 'continue from the checkpoint at --out')
+  .option('--overwrite', OVERWRITE_HELP)
   .action(async (o) => {
     const { tokenizerTrainCommand } = await import('./tokenizer-cmd.js');
     const { entropyLoss, ...rest } = o;
@@ -160,11 +179,12 @@ tokenizer
 
 addSamplingFlags(program.command('sample'))
   .description('generate a PNG grid of images from a trained run (CTF: stage 1 + stage 2; or the baseline)')
-  .option('--run <dir>', 'run folder', 'models/fashion-mnist/ctf')
+  .option('--run <dir>', 'run folder (the shipped Fashion-MNIST CTF run by default)', shippedPath('models/fashion-mnist/ctf'))
   .option('--class <id|name|all>', 'class id or name; all = one row per class', 'all')
   .option('--n <count>', 'images per class', positiveInt, 8)
   .option('--out <png>', 'output grid', 'samples.png')
-  .option('--each <dir>', 'also write one PNG per image into this folder')
+  .option('--each <dir>', 'also write one PNG per image into this folder (streamed: any --n)')
+  .option('--max-grid <n>', 'largest grid written, in images (above it, use --each)', positiveInt, 1024)
   .option('--tokens <json>', "also write each image's class, fine-token map and coarse map (CTF) as JSON")
   .action(async (o) => {
     const { sampleCommand } = await import('./sample-cmd.js');
@@ -218,8 +238,8 @@ const evalCmd = addSamplingFlags(program.command('eval'))
   .option('--n <count>', 'generated images', positiveInt, 1000)
   .option(
     '--classifier <ckpt>',
-    'feature network: a ctfgen classifier, or Inception-v3 weights',
-    'models/fashion-mnist-classifier.safetensors',
+    'feature network: a ctfgen classifier, or Inception-v3 weights (the shipped Fashion-MNIST one by default)',
+    shippedPath('models/fashion-mnist-classifier.safetensors'),
   )
   .option('--reference <spec>', 'real images for the statistics', 'fashion-mnist:test')
   .option('--sweep <name=v1,v2>', 'repeat over values of one sampling setting, e.g. cfg=1.5,2,3 or stage2-temperature=0.8,1.1')
@@ -242,6 +262,7 @@ evalCmd
   .option('--lr <x>', 'learning rate', positiveNumber)
   .option('--seed <s>', 'random seed', nonNegInt, 0)
   .option('--resume', 'continue from the checkpoint at --out')
+  .option('--overwrite', OVERWRITE_HELP)
   .action(async (o) => {
     const { classifierTrainCommand } = await import('./eval-cmd.js');
     await classifierTrainCommand(o);

@@ -1,7 +1,10 @@
 // Progress bars for long work (cli-progress: maintained, handles TTY redraw, rate and ETA).
 // Off a terminal (CI, logs) it prints a plain line every few seconds instead of redrawing.
 import cliProgress from 'cli-progress';
-import type { OnProgress } from '../util/progress.js';
+import type { OnProgress, OnWarning } from '../util/progress.js';
+
+/** Warnings of the work a command runs, on stderr. */
+export const warn: OnWarning = (message) => process.stderr.write(`ctfgen: warning: ${message}\n`);
 
 export interface Progress {
   update(done: number, fields?: Record<string, string | number>): void;

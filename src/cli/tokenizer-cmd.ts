@@ -8,12 +8,12 @@ import { reconstructionGrid, reconstructionStats } from '../tokenizer/evaluate.j
 import { openTokenizer } from '../tokenizer/tokenizer-file.js';
 import * as T from '../torch/index.js';
 import { trainTokenizer, type TokenizerTrainOptions } from '../train/train-tokenizer.js';
-import { progressReporter } from './progress.js';
+import { progressReporter, warn } from './progress.js';
 
-export async function tokenizerTrainCommand(o: Omit<TokenizerTrainOptions, 'onProgress' | 'signal'>): Promise<void> {
+export async function tokenizerTrainCommand(o: Omit<TokenizerTrainOptions, 'onProgress' | 'signal' | 'onWarning'>): Promise<void> {
   const bar = progressReporter();
   try {
-    const r = await trainTokenizer({ ...o, onProgress: bar });
+    const r = await trainTokenizer({ ...o, onProgress: bar, onWarning: warn });
     bar.stop();
     console.log(
       `tokenizer: ${r.steps} steps in ${r.seconds.toFixed(0)} s; test PSNR ${r.val.psnr.toFixed(2)} dB (MSE ${r.val.mse.toFixed(5)}), ` +

@@ -4,7 +4,7 @@ import { RunDir } from '../run/run-dir.js';
 import { writeTrainingCurve } from '../train/curve.js';
 import { tokenPreset } from '../train/presets.js';
 import { trainTokens } from '../train/train-tokens.js';
-import { progressReporter } from './progress.js';
+import { progressReporter, warn } from './progress.js';
 
 export interface TrainCmdOptions {
   run: string;
@@ -23,6 +23,7 @@ export interface TrainCmdOptions {
   heads?: number;
   seed: number;
   resume?: boolean;
+  overwrite?: boolean;
   validateEvery?: number;
   saveEvery?: number;
   stage2Mask?: boolean;
@@ -50,10 +51,12 @@ export async function trainCommand(stage: Stage, o: TrainCmdOptions): Promise<vo
       schedule: { ...p.schedule, ...(o.lr !== undefined ? { lr: o.lr } : {}) },
       seed: o.seed,
       resume: o.resume,
+      overwrite: o.overwrite,
       validateEvery: o.validateEvery ?? p.validateEvery,
       saveEvery: o.saveEvery ?? p.saveEvery,
       stage2: stage === 'stage2' ? { maskedLoss: o.stage2Mask ?? false, attention: o.stage2Causal ? 'causal' : 'full' } : undefined,
       onProgress: bar,
+      onWarning: warn,
       onReport: () => writeTrainingCurve(run.metrics(stage), run.curve(stage), `${stage} training (${o.run})`),
     });
     bar.stop();

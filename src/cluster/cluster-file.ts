@@ -49,6 +49,7 @@ export async function saveClusters(path: string, c: Clusters): Promise<void> {
   await saveCheckpoint(path, tensors, { kind: 'clusters', ...meta });
 }
 
+/** Reads a cluster file, checking its tensors against its metadata (errors name the file). */
 export async function loadClusters(path: string): Promise<Clusters> {
   const { tensors, meta } = await loadCheckpoint(path);
   if (meta.kind !== 'clusters')
@@ -56,11 +57,21 @@ export async function loadClusters(path: string): Promise<Clusters> {
   const idx = tensors.get('idx_to_cluster');
   const cen = tensors.get('centroids');
   if (!idx || !cen) throw new Error(`${path}: clusters file lacks idx_to_cluster or centroids`);
+  const bad = (what: string) => new Error(`${path}: corrupt clusters file: ${what}; make it again with \`ctfgen cluster\``);
+  const k = meta.k;
+  if (typeof k !== 'number' || !Number.isSafeInteger(k) || k < 1) throw bad(`k is ${JSON.stringify(k)}`);
+  if (idx.dtype !== 'int32' || idx.shape.length !== 1)
+    throw bad(`idx_to_cluster must be int32 [codes], found ${idx.dtype} [${idx.shape.join(', ')}]`);
+  if (cen.dtype !== 'float32' || cen.shape.length !== 2 || cen.shape[0] !== k || cen.shape[1] !== meta.dim)
+    throw bad(`centroids must be float32 [${k}, ${String(meta.dim)}], found ${cen.dtype} [${cen.shape.join(', ')}]`);
   const copy = (r: RawTensor) => r.data.slice().buffer;
+  const idxToCluster = new Int32Array(copy(idx));
+  const out = idxToCluster.findIndex((c) => c < 0 || c >= k);
+  if (out >= 0) throw bad(`code ${out} has label ${idxToCluster[out]}, not one of its ${k} clusters`);
   const { kind: _k, ...rest } = meta;
   return {
     ...(rest as Omit<Clusters, 'idxToCluster' | 'centroids'>),
-    idxToCluster: new Int32Array(copy(idx)),
+    idxToCluster,
     centroids: new Float32Array(copy(cen)),
   };
 }

@@ -48,9 +48,10 @@ export function sampleStage2(
           logits = combineCfg(both.reshape(2 * B * L, V), o.cfg).reshape(B * L, V); // rows: cond block, then uncond block
         } else logits = stage2Logits(model, classes, coarse).reshape(B * L, -1);
         const u = uniforms.reshape(B * L);
-        if (!o.restrict) return drawTokens(logits, u, o, 'stage 2').reshape(B, L);
+        const row = (r: number) => `image ${Math.floor(r / L)} of the batch, token ${r % L}`;
+        if (!o.restrict) return drawTokens(logits, u, o, 'stage 2', row).reshape(B, L);
         const own = logitsWithinClusters(models.clusters, logits, coarse.reshape(B * L));
-        const pick = drawTokens(own.logits, u, o, 'stage 2');
+        const pick = drawTokens(own.logits, u, o, 'stage 2', row);
         return own.codes.gather(1, pick.unsqueeze(1)).reshape(B, L);
       }),
     );

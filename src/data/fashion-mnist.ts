@@ -37,12 +37,16 @@ export interface FashionMnistOptions {
 export interface IdxDatasetOptions {
   /** Dataset name used in messages (default: the images path). */
   name?: string;
+  /** The number of classes (when no class names are given); every label must be below it. */
+  numClasses?: number;
 }
 
 /**
  * A dataset from an IDX image file ([N, H, W] grey, or [N, H, W, C] with C = 1 or 3)
- * and an IDX label file ([N], integer type). Class names default to "0".."K-1"
- * where K = max label + 1; when given, every label must be below their count.
+ * and an IDX label file ([N], integer type). The classes are the class names when given, else
+ * "0".."K-1" for `numClasses` K when given, else for K = max label + 1 — and then every class
+ * 0..K-1 must have images, so that one stray label (250 among labels 0..9) cannot silently make
+ * 251 classes. Every label must be below the class count.
  */
 export function idxDataset(
   imagesPath: string,
@@ -76,9 +80,24 @@ export function idxDataset(
     if (lab[i] < 0) throw new IdxError(`${labelsPath}: label ${i} is negative (${lab[i]})`);
     if (lab[i] > maxLabel) maxLabel = lab[i];
   }
-  const names = classNames ?? Array.from({ length: maxLabel + 1 }, (_, i) => String(i));
+  if (opts.numClasses !== undefined && !(Number.isSafeInteger(opts.numClasses) && opts.numClasses >= 1))
+    throw new IdxError(`IDX dataset ${imagesPath}: the class count must be a positive integer, got ${opts.numClasses}`);
+  const names = classNames ?? Array.from({ length: opts.numClasses ?? maxLabel + 1 }, (_, i) => String(i));
   if (maxLabel >= names.length) {
-    throw new IdxError(`${labelsPath}: label ${maxLabel} found but only ${names.length} class names were given`);
+    throw new IdxError(
+      `${labelsPath}: label ${maxLabel} found but ${classNames ? `only ${names.length} class names were given` : `the class count is ${names.length}`}`,
+    );
+  }
+  if (!classNames && opts.numClasses === undefined) {
+    const seen = new Uint8Array(names.length);
+    for (let i = 0; i < n; i++) seen[lab[i]!] = 1;
+    const empty = [...seen.keys()].filter((k) => !seen[k]);
+    if (empty.length > 0)
+      throw new IdxError(
+        `${labelsPath}: labels run up to ${maxLabel}, but ${empty.length} of the classes 0..${maxLabel} have no images ` +
+          `(${empty.slice(0, 5).join(', ')}${empty.length > 5 ? ', …' : ''}); a stray label would make ${maxLabel + 1} classes. ` +
+          `Fix the labels, or give the class count: idx:<images>,<labels>,<classes>`,
+      );
   }
   let pixels = images.data as Uint8Array;
   if (c === 3) {

@@ -4,10 +4,15 @@
  * Layout: 2 zero bytes, a dtype byte, a dimension count byte, then that many
  * big-endian uint32 sizes, then the data, big-endian, row-major.
  * Gzip is detected from the content (1f 8b), not from the file name.
+ *
+ * Sizes come from the header: a raw file must be exactly as long as its dims say, and a gzip
+ * stream is inflated only up to that length (a stream longer than its header declares is
+ * refused without inflating the rest). Files are opened as regular files only.
  */
 
-import { readFileSync } from 'node:fs';
-import { gunzipSync } from 'node:zlib';
+import { closeSync } from 'node:fs';
+import { constants as zlibConstants, gunzipSync } from 'node:zlib';
+import { FileRefusedError, openRegularFileSync, readExactlySync } from '../io/regular-file.js';
 
 export type IdxDtype = 'uint8' | 'int8' | 'int16' | 'int32' | 'float32' | 'float64';
 export type IdxData = Uint8Array | Int8Array | Int16Array | Int32Array | Float32Array | Float64Array;
@@ -39,22 +44,17 @@ export function isGzip(buf: Uint8Array): boolean {
   return buf.length >= 2 && buf[0] === 0x1f && buf[1] === 0x8b;
 }
 
-/**
- * Parses IDX bytes (raw or gzip). `source` names the file in error messages.
- * uint8 data is a view on the decompressed buffer for gzip input; for raw input it
- * is a copy unless `copy: false` (then it aliases `bytes`).
- */
-export function parseIdx(bytes: Uint8Array, source = '<buffer>', opts: { copy?: boolean } = {}): IdxArray {
-  let buf = bytes;
-  let owned = opts.copy === false;
-  if (isGzip(buf)) {
-    owned = true;
-    try {
-      buf = gunzipSync(buf);
-    } catch (e) {
-      throw new IdxError(`${source}: gzip data is corrupt or truncated (${(e as Error).message})`);
-    }
-  }
+interface IdxHeader {
+  dt: { name: IdxDtype; bytes: number };
+  dims: number[];
+  count: number;
+  headerLen: number;
+  /** header + data bytes */
+  need: number;
+}
+
+/** Parses the header from the first bytes of an (uncompressed) IDX file. */
+function parseIdxHeader(buf: Uint8Array, source: string): IdxHeader {
   if (buf.length < 4) {
     throw new IdxError(`${source}: truncated IDX file: ${buf.length} bytes, the header alone needs at least 4`);
   }
@@ -80,7 +80,57 @@ export function parseIdx(bytes: Uint8Array, source = '<buffer>', opts: { copy?: 
     dims.push(n);
     count *= n;
   }
-  const need = headerLen + count * dt.bytes;
+  return { dt, dims, count, headerLen, need: headerLen + count * dt.bytes };
+}
+
+/** Largest IDX header: 4 bytes + 255 dimensions of 4 bytes. */
+const MAX_IDX_HEADER = 4 + 4 * 255;
+
+/**
+ * Inflates a gzip IDX stream up to the length its header declares: the header is read from a
+ * bounded first inflation, and the stream is then inflated with that length as the output limit.
+ */
+function gunzipIdx(gz: Uint8Array, source: string): Uint8Array {
+  let head: Uint8Array;
+  try {
+    // at most 4 KiB of input: its output is bounded (deflate expands at most ~1032:1)
+    head = gunzipSync(gz.subarray(0, 4096), { finishFlush: zlibConstants.Z_SYNC_FLUSH });
+  } catch (e) {
+    throw new IdxError(`${source}: gzip data is corrupt or truncated (${(e as Error).message})`);
+  }
+  const h = parseIdxHeader(head.subarray(0, MAX_IDX_HEADER), source);
+  if (h.need > MAX_IDX_BYTES)
+    throw new IdxError(
+      `${source}: IDX header declares dims [${h.dims.join(', ')}] of ${h.dt.name}, ${h.need} bytes, more than ${MAX_IDX_BYTES}`,
+    );
+  try {
+    return gunzipSync(gz, { maxOutputLength: Math.max(h.need, 1) });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE')
+      throw new IdxError(
+        `${source}: gzip stream inflates to more than the ${h.need} bytes its header declares (dims [${h.dims.join(', ')}] of ${h.dt.name})`,
+      );
+    throw new IdxError(`${source}: gzip data is corrupt or truncated (${(e as Error).message})`);
+  }
+}
+
+/** Largest IDX data held in memory (Node's limit on one buffer). */
+const MAX_IDX_BYTES = 2 ** 32;
+
+/**
+ * Parses IDX bytes (raw or gzip). `source` names the file in error messages.
+ * uint8 data is a view on the decompressed buffer for gzip input; for raw input it
+ * is a copy unless `copy: false` (then it aliases `bytes`).
+ */
+export function parseIdx(bytes: Uint8Array, source = '<buffer>', opts: { copy?: boolean } = {}): IdxArray {
+  let buf = bytes;
+  let owned = opts.copy === false;
+  if (isGzip(buf)) {
+    owned = true;
+    buf = gunzipIdx(buf, source);
+  }
+  const { dt, dims, count, headerLen, need } = parseIdxHeader(buf, source);
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   if (buf.length < need) {
     throw new IdxError(`${source}: truncated IDX file: dims [${dims.join(', ')}] of ${dt.name} need ${need} bytes, file has ${buf.length}`);
   }
@@ -126,16 +176,35 @@ export function parseIdx(bytes: Uint8Array, source = '<buffer>', opts: { copy?: 
   return { dtype: dt.name, dims, data };
 }
 
-/** Reads and parses an IDX file (raw or gzip). */
+/**
+ * Reads and parses an IDX file (raw or gzip), a regular file only. A raw file is read only when
+ * its length is what its header declares; a gzip file is read whole (it is compressed) and
+ * inflated only up to its declared length.
+ */
 export function readIdx(path: string): IdxArray {
-  let bytes: Uint8Array;
+  let fd: number;
+  let size: number;
   try {
-    bytes = readFileSync(path);
+    ({ fd, size } = openRegularFileSync(path, 'an IDX file'));
   } catch (e) {
+    if (e instanceof FileRefusedError) throw new IdxError(e.message);
     const err = e as NodeJS.ErrnoException;
     throw new IdxError(err.code === 'ENOENT' ? `IDX file not found: ${path}` : `cannot read IDX file ${path}: ${err.message}`);
   }
-  return parseIdx(bytes, path, { copy: false });
+  try {
+    const head = readExactlySync(fd, Math.min(size, MAX_IDX_HEADER), 0, path);
+    if (!isGzip(head)) {
+      const h = parseIdxHeader(head, path);
+      if (size !== h.need)
+        throw new IdxError(
+          `${path}: IDX file is ${size} bytes but its dims [${h.dims.join(', ')}] of ${h.dt.name} make ${h.need}` +
+            (size < h.need ? ' (truncated)' : ' (unexpected trailing bytes)'),
+        );
+    }
+    return parseIdx(readExactlySync(fd, size, 0, path), path, { copy: false });
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Builds IDX bytes (uncompressed) — for tests and fixtures. */

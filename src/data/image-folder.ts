@@ -29,6 +29,8 @@ export interface ImageFolderOptions {
   name?: string;
   /** Read at most this many images per class (first ones in sorted order). */
   limitPerClass?: number;
+  /** refuse images declaring more pixels (see decode.ts; default 4096×4096 or $CTFGEN_MAX_PIXELS) */
+  maxPixels?: number;
 }
 
 const byCodeUnit = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
@@ -90,7 +92,7 @@ export function imageFolder(root: string, opts: ImageFolderOptions = {}): U8Imag
   let w = 0;
   let refFile = '';
   for (const file of files) {
-    const img = loadImageFile(file);
+    const img = loadImageFile(file, { maxPixels: opts.maxPixels });
     let rgb = img.rgb;
     if (opts.resize) {
       const { height: th, width: tw, method } = opts.resize;

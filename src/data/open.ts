@@ -4,7 +4,7 @@
  *   fashion-mnist[:train|test]   Fashion-MNIST IDX files (--data-dir overrides the folder)
  *   emoji-google | emoji-twitter colour emoji from the emoji-datasource-* npm packages
  *   folder:<path>                <path>/<class name>/*.png|jpg|jpeg
- *   idx:<images>,<labels>        any MNIST-format IDX pair (raw or .gz)
+ *   idx:<images>,<labels>[,<K>]  any MNIST-format IDX pair (raw or .gz); K: the class count
  *   fixture                      the committed tiny Fashion-MNIST sample (300 images)
  */
 
@@ -28,9 +28,12 @@ export interface OpenDatasetOptions {
   skinTones?: boolean;
   /** Class names for idx: specs. */
   classNames?: readonly string[];
+  /** folder: specs: refuse images declaring more pixels (see decode.ts) */
+  maxPixels?: number;
 }
 
-export const DATASET_SPEC_HELP = 'fashion-mnist[:train|test], emoji-google, emoji-twitter, folder:<path>, idx:<images>,<labels>, fixture';
+export const DATASET_SPEC_HELP =
+  'fashion-mnist[:train|test], emoji-google, emoji-twitter, folder:<path>, idx:<images>,<labels>[,<classes>], fixture';
 
 /** Opens a dataset from a spec string (see the module comment). */
 export function openDataset(spec: string, opts: OpenDatasetOptions = {}): U8ImageDataset {
@@ -56,14 +59,15 @@ export function openDataset(spec: string, opts: OpenDatasetOptions = {}): U8Imag
   } else if (s.startsWith('folder:')) {
     const path = s.slice('folder:'.length);
     if (!path) throw new Error(`dataset spec "${spec}": missing path (folder:<path>)`);
-    ds = imageFolder(path, { resize: opts.resize, channels: opts.channels });
+    ds = imageFolder(path, { resize: opts.resize, channels: opts.channels, maxPixels: opts.maxPixels });
     resized = true;
   } else if (s.startsWith('idx:')) {
     const parts = s.slice('idx:'.length).split(',');
-    if (parts.length !== 2 || !parts[0] || !parts[1]) {
-      throw new Error(`dataset spec "${spec}": expected idx:<images file>,<labels file>`);
+    const k = parts[2] === undefined ? undefined : Number(parts[2]);
+    if (parts.length < 2 || parts.length > 3 || !parts[0] || !parts[1] || (k !== undefined && !(Number.isSafeInteger(k) && k >= 1))) {
+      throw new Error(`dataset spec "${spec}": expected idx:<images file>,<labels file> or idx:<images file>,<labels file>,<class count>`);
     }
-    ds = idxDataset(parts[0], parts[1], opts.classNames, { name: s });
+    ds = idxDataset(parts[0], parts[1], opts.classNames, { name: s, numClasses: k });
   } else if (s === 'fixture') {
     ds = fixtureDataset({ resize: opts.resize, channels: opts.channels });
     resized = true;

@@ -92,20 +92,41 @@ export async function saveTokenCache(path: string, c: TokenCache): Promise<void>
   await saveCheckpoint(path, tensors, { kind: 'token-cache', ...meta });
 }
 
+const isCount = (x: unknown): x is number => typeof x === 'number' && Number.isSafeInteger(x) && x >= 1;
+
+/**
+ * Reads a token cache, checking it is one: the shapes of its tensors are the ones its metadata
+ * declares, every label is a class and every code is in the codebook. Errors name the file.
+ */
 export async function loadTokenCache(path: string): Promise<TokenCache> {
   const { tensors, meta } = await loadCheckpoint(path);
   if (meta.kind !== 'token-cache')
     throw new Error(`${path}: not a token cache (kind '${String(meta.kind)}'); make one with \`ctfgen tokenizer encode\``);
+  const bad = (what: string) => new Error(`${path}: corrupt token cache: ${what}; re-encode it with \`ctfgen tokenizer encode\``);
+  const { n, variants, gridH, gridW, numClasses, codebookSize, classNames } = meta;
+  for (const [k, v] of Object.entries({ n, variants, gridH, gridW, numClasses, codebookSize }))
+    if (!isCount(v)) throw bad(`${k} is ${JSON.stringify(v)}, not a positive integer`);
+  if (!Array.isArray(classNames) || classNames.length !== numClasses || !classNames.every((c) => typeof c === 'string'))
+    throw bad(`classNames must be ${String(numClasses)} strings`);
+  const c = meta as unknown as Omit<TokenCache, 'codes' | 'labels'>;
   const codes = tensors.get('codes');
   const labels = tensors.get('labels');
-  if (!codes || !labels || codes.dtype !== 'int32' || labels.dtype !== 'int32')
-    throw new Error(`${path}: token cache lacks int32 codes/labels`);
+  const L = c.gridH * c.gridW;
+  if (!codes || codes.dtype !== 'int32' || codes.shape.join() !== [c.n, c.variants, L].join())
+    throw bad(
+      `codes must be int32 [${c.n}, ${c.variants}, ${L}] as its metadata declares, found ${codes ? `${codes.dtype} [${codes.shape.join(', ')}]` : 'none'}`,
+    );
+  if (!labels || labels.dtype !== 'int32' || labels.shape.join() !== String(c.n))
+    throw bad(`labels must be int32 [${c.n}], found ${labels ? `${labels.dtype} [${labels.shape.join(', ')}]` : 'none'}`);
+  const codeArray = new Int32Array(codes.data.slice().buffer);
+  const labelArray = new Int32Array(labels.data.slice().buffer);
+  const outside = (a: Int32Array, hi: number) => a.findIndex((x) => x < 0 || x >= hi);
+  const l = outside(labelArray, c.numClasses);
+  if (l >= 0) throw bad(`label ${labelArray[l]} of image ${l} is not one of its ${c.numClasses} classes`);
+  const k = outside(codeArray, c.codebookSize);
+  if (k >= 0) throw bad(`code ${codeArray[k]} is outside its codebook of ${c.codebookSize}`);
   const { kind: _k, ...rest } = meta;
-  return {
-    ...(rest as Omit<TokenCache, 'codes' | 'labels'>),
-    codes: new Int32Array(codes.data.slice().buffer),
-    labels: new Int32Array(labels.data.slice().buffer),
-  };
+  return { ...(rest as Omit<TokenCache, 'codes' | 'labels'>), codes: codeArray, labels: labelArray };
 }
 
 /** Gathers rows: tokens [B, L] of the chosen samples/variants, and their labels [B]. */

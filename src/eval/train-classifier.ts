@@ -10,8 +10,8 @@ import type { TransformSpec } from '../data/transforms.js';
 import { loadCheckpoint, saveCheckpoint } from '../io/index.js';
 import { AdamW, decayGroups, loadWeights } from '../nn/index.js';
 import * as T from '../torch/index.js';
-import { runLoop } from '../train/loop.js';
-import type { OnProgress, StopSignal } from '../util/progress.js';
+import { capBatchSize, claimOutput, runLoop } from '../train/loop.js';
+import type { OnProgress, OnWarning, StopSignal } from '../util/progress.js';
 import {
   FeatureClassifier,
   classifierId,
@@ -68,6 +68,8 @@ export interface TrainClassifierOptions {
   out: string;
   /** continue from the training checkpoint at `out` */
   resume?: boolean;
+  /** start over an existing checkpoint at `out`, replacing it */
+  overwrite?: boolean;
   /** architecture overrides (widths, featureDim, groups, dropout) */
   model?: Partial<Omit<FeatureClassifierConfig, 'channels' | 'imageSize' | 'numClasses'>>;
   /** stop after this many optimizer steps (tests) */
@@ -79,6 +81,8 @@ export interface TrainClassifierOptions {
   evalEachEpoch?: boolean;
   onProgress?: OnProgress;
   signal?: StopSignal;
+  /** told of a capped batch size or a torn metrics line (default: a process warning) */
+  onWarning?: OnWarning;
 }
 
 export interface TrainClassifierResult {
@@ -91,13 +95,23 @@ export interface TrainClassifierResult {
   seconds: number;
 }
 
+/** Trains the classifier into `out`, holding `<out>.lock` throughout. */
 export async function trainClassifier(o: TrainClassifierOptions): Promise<TrainClassifierResult> {
+  const lock = claimOutput(o.out, { resume: o.resume, overwrite: o.overwrite, purpose: 'classifier train' });
+  try {
+    return await trainClassifierLocked(o);
+  } finally {
+    lock.release();
+  }
+}
+
+async function trainClassifierLocked(o: TrainClassifierOptions): Promise<TrainClassifierResult> {
   const start = performance.now();
   const seed = o.seed ?? 0;
   const epochs = o.epochs ?? 4;
-  const batchSize = o.batchSize ?? 128;
   const lr = o.lr ?? 2e-3;
   const ds = openDataset(o.data, o.open);
+  const batchSize = capBatchSize(o.batchSize ?? 128, ds.length, `the training set ${ds.name}`, o.onWarning);
   const test = openDataset(o.test, o.testOpen ?? o.open);
   if (test.numClasses !== ds.numClasses || test.classNames.some((c, i) => c !== ds.classNames[i]))
     throw new Error(`trainClassifier: ${o.data} and ${o.test} have different classes`);
@@ -107,7 +121,6 @@ export async function trainClassifier(o: TrainClassifierOptions): Promise<TrainC
   const testTransform = classifierInputTransform(test, model.config);
   const optimizer = new AdamW(decayGroups(model.namedParameters(), o.weightDecay ?? 0.05), { lr, betas: [0.9, 0.99] });
   const perEpoch = numBatches(ds.length, batchSize, true);
-  if (perEpoch === 0) throw new Error(`trainClassifier: ${o.data} has ${ds.length} samples, fewer than a batch of ${batchSize}`);
   const total = Math.min(epochs * perEpoch, o.maxSteps ?? Infinity);
   // accuracy over the training batches of the current epoch (augmented, while training)
   let epochAcc = { right: 0, seen: 0 };
@@ -126,7 +139,6 @@ export async function trainClassifier(o: TrainClassifierOptions): Promise<TrainC
     lr,
     seed,
   };
-  await mkdir(dirname(o.out), { recursive: true });
   try {
     const r = await runLoop({
       name: 'classifier',
@@ -142,6 +154,7 @@ export async function trainClassifier(o: TrainClassifierOptions): Promise<TrainC
       itemName: 'images',
       onProgress: o.onProgress,
       signal: o.signal,
+      onWarning: o.onWarning,
       microStep: (step) => {
         if (step % perEpoch === 0) epochAcc = { right: 0, seen: 0 };
         const b = batches(ds, {

@@ -3,12 +3,16 @@
  * is flushed to disk (fsync) and then renamed over the destination; the folder is fsynced so
  * the rename itself is durable. A reader (or a crash, or SIGKILL) sees either the old file or
  * the complete new one, never a partial write. A killed writer can leave its temporary file
- * (`.<name>.<pid>.<random>.tmp`) behind; it is never mistaken for the destination.
+ * (`.<name>.<pid>.<host>.<random>.tmp`, host: a hash of the machine's name) behind; it is never
+ * mistaken for the destination, and this
+ * process's first write into that folder removes it (temporary files of writers that no longer run).
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import * as fs from 'node:fs';
 import { open, rename, unlink } from 'node:fs/promises';
 import * as path from 'node:path';
+import { processAlive } from './lock.js';
 
 /** Data for an atomic write: a string (UTF-8), bytes, or a sequence of byte chunks written in order. */
 export type AtomicData = string | Uint8Array | Iterable<Uint8Array> | AsyncIterable<Uint8Array>;
@@ -21,9 +25,42 @@ export interface AtomicWriteOptions {
 /** Largest single write call (Node/libuv limit writes to about 2 GiB). */
 const WRITE_CHUNK = 1 << 30;
 
+/** This machine in temporary file names: a PID can only be checked on the machine that wrote it (shared file systems). */
+const HOST_TAG = createHash('sha256').update(hostname()).digest('hex').slice(0, 6);
+
 function tempPathFor(target: string): string {
   const dir = path.dirname(target);
-  return path.join(dir, `.${path.basename(target)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  return path.join(dir, `.${path.basename(target)}.${process.pid}.${HOST_TAG}.${randomBytes(6).toString('hex')}.tmp`);
+}
+
+/** Folders this process has already cleared of leftover temporary files. */
+const clearedDirs = new Set<string>();
+const TEMP_NAME = /^\..+\.(\d+)\.([0-9a-f]{6})\.[0-9a-f]{12}\.tmp$/;
+
+/**
+ * Removes the temporary files left in `target`'s folder by writers that were killed (their PID no
+ * longer runs); those of live writers are left alone. Once per folder and process: leftovers come
+ * from processes that died before this one wrote there.
+ */
+function removeLeftoverTemps(target: string): void {
+  const dir = path.resolve(path.dirname(target));
+  if (clearedDirs.has(dir)) return;
+  clearedDirs.add(dir);
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const m = TEMP_NAME.exec(name);
+    if (!m || m[2] !== HOST_TAG || Number(m[1]) === process.pid || processAlive(Number(m[1]))) continue;
+    try {
+      fs.unlinkSync(path.join(dir, name));
+    } catch {
+      // removed by someone else meanwhile
+    }
+  }
 }
 
 function isIgnorableDirSyncError(e: unknown): boolean {
@@ -63,6 +100,7 @@ function toChunk(c: Uint8Array): Uint8Array {
 
 /** Writes `data` to `target` atomically (see the module comment). */
 export async function writeFileAtomic(target: string, data: AtomicData, opts: AtomicWriteOptions = {}): Promise<void> {
+  removeLeftoverTemps(target);
   const tmp = tempPathFor(target);
   const fh = await open(tmp, 'wx', opts.mode ?? 0o666);
   let ok = false;
@@ -92,6 +130,7 @@ export async function writeFileAtomic(target: string, data: AtomicData, opts: At
 
 /** Synchronous writeFileAtomic (for small files and exit paths); no async iterables. */
 export function writeFileAtomicSync(target: string, data: string | Uint8Array | Iterable<Uint8Array>, opts: AtomicWriteOptions = {}): void {
+  removeLeftoverTemps(target);
   const tmp = tempPathFor(target);
   const fd = fs.openSync(tmp, 'wx', opts.mode ?? 0o666);
   let closed = false;

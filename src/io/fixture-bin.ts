@@ -1,15 +1,16 @@
 // Raw little-endian arrays described by a manifest entry ({dtype, shape}), as LlamaGen reference
 // fixtures record their inputs and outputs.
-import { readFileSync } from 'node:fs';
+import { readRegularFileSync } from './regular-file.js';
 
 export interface BinArray {
   shape: number[];
   data: Float32Array | Int32Array;
 }
 
+/** Reads a regular file only, and only if it is as long as the manifest says. */
 export function readBinArray(path: string, spec: { dtype: string; shape: number[] }): BinArray {
-  const buf = readFileSync(path);
   const n = spec.shape.reduce((a, b) => a * b, 1);
+  const buf = readRegularFileSync(path, { what: 'a fixture array', maxBytes: n * 4 });
   if (buf.byteLength !== n * 4)
     throw new Error(`${path}: ${buf.byteLength} bytes, manifest says ${spec.dtype}[${spec.shape}] (${n * 4} bytes)`);
   const bytes = new Uint8Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));

@@ -18,6 +18,7 @@ export type { PyValue, StorageRef, TensorRef, UnpickleOptions } from './pickle.j
 export { SMALL_RECORD_BYTES, ZipError, ZipReader } from './zip.js';
 export type { VerifyCrc, ZipEntryInfo, ZipReaderOptions } from './zip.js';
 export {
+  DEFAULT_MAX_PICKLE_BYTES,
   DEFAULT_STATE_DICT_KEYS,
   TorchCheckpoint,
   collectTensorRefs,
@@ -30,5 +31,7 @@ export {
 export type { LoadStateDictOptions, TorchOpenOptions, TorchSource } from './torch-checkpoint.js';
 export * from './safetensors.js';
 export * from './atomic.js';
+export * from './regular-file.js';
+export * from './lock.js';
 export * from './checkpoint.js';
 export * from './inspect.js';

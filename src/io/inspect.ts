@@ -3,9 +3,9 @@
  * zips, .safetensors, sharded model.safetensors.index.json), for `ctfgen inspect` and
  * `ctfgen convert`. Inspection reads only headers / the pickle, never tensor data.
  */
-import { open as fsOpen } from 'node:fs/promises';
 import * as path from 'node:path';
 import { CheckpointError } from './errors.js';
+import { openRegularFile } from './regular-file.js';
 import { isPyTuple, isTensorRef, PyValue } from './pickle.js';
 import { DType, RawTensor, dtypeByteSize, numElements, toFloat32Raw } from './raw-tensor.js';
 import { readSafetensors, readSafetensorsHeader, readSafetensorsIndex, readSafetensorsIndexFile, writeSafetensors } from './safetensors.js';
@@ -47,7 +47,7 @@ export interface InspectSummary {
 
 /** Tells the format from the file's first bytes (and a .json name for an index). */
 export async function detectCheckpointFormat(file: string): Promise<CheckpointFormat> {
-  const fh = await fsOpen(file, 'r');
+  const fh = (await openRegularFile(file, 'a checkpoint')).handle;
   let head: Uint8Array;
   try {
     head = new Uint8Array(16);

@@ -7,11 +7,12 @@
  * start of the data section, which the tensors must cover exactly (no overlaps, no holes).
  * Every header field is validated; errors name the file and the problem.
  */
-import { open as fsOpen, readFile, stat } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import * as path from 'node:path';
 import { writeFileAtomic } from './atomic.js';
 import { CheckpointError } from './errors.js';
 import { DType, RawTensor, dtypeByteSize, validateRawTensor } from './raw-tensor.js';
+import { openRegularFile, readExactly, readTextFileSync } from './regular-file.js';
 
 export class SafetensorsError extends CheckpointError {
   constructor(message: string) {
@@ -174,22 +175,24 @@ export function parseSafetensors(buf: Uint8Array, label = '<buffer>'): Safetenso
   return { tensors, metadata };
 }
 
+/** Reads and validates the header of an opened safetensors file. */
+async function readHeaderOf(fh: FileHandle, size: number, file: string): Promise<SafetensorsHeader> {
+  const first8 = new Uint8Array(8);
+  await fh.read(first8, 0, Math.min(8, size), 0);
+  const n = headerLength(first8, size, file);
+  const header = await readExactly(fh, n, 8, file);
+  const dataStart = 8 + n;
+  const { entries, metadata } = parseSafetensorsHeader(header, size - dataStart, file);
+  return { entries, metadata, dataStart, dataLength: size - dataStart };
+}
+
 /** Reads only the header of a safetensors file. */
 export async function readSafetensorsHeader(file: string): Promise<SafetensorsHeader> {
-  const fh = await fsOpen(file, 'r');
+  const { handle, size } = await openRegularFile(file, 'a safetensors file');
   try {
-    const size = (await fh.stat()).size;
-    const first8 = new Uint8Array(8);
-    await fh.read(first8, 0, Math.min(8, size), 0);
-    const n = headerLength(first8, size, file);
-    const header = new Uint8Array(n);
-    const { bytesRead } = await fh.read(header, 0, n, 8);
-    if (bytesRead !== n) throw new SafetensorsError(`${file}: file shrank while reading its header`);
-    const dataStart = 8 + n;
-    const { entries, metadata } = parseSafetensorsHeader(header, size - dataStart, file);
-    return { entries, metadata, dataStart, dataLength: size - dataStart };
+    return await readHeaderOf(handle, size, file);
   } finally {
-    await fh.close();
+    await handle.close();
   }
 }
 
@@ -201,29 +204,28 @@ export interface ReadSafetensorsOptions {
   wholeFileLimit?: number;
 }
 
-/** Reads a safetensors file (see ReadSafetensorsOptions for how memory is used). */
+/**
+ * Reads a safetensors file (see ReadSafetensorsOptions for how memory is used). Only regular
+ * files are read, and only after the header is validated: the tensors it declares must cover the
+ * data section exactly, so what is read is what the header declares and no more.
+ */
 export async function readSafetensors(file: string, opts: ReadSafetensorsOptions = {}): Promise<SafetensorsFile> {
-  const size = (await stat(file)).size;
-  if (size <= (opts.wholeFileLimit ?? DEFAULT_WHOLE_FILE_LIMIT)) {
-    const buf = await readFile(file);
-    return parseSafetensors(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), file);
-  }
-  const header = await readSafetensorsHeader(file);
-  const fh = await fsOpen(file, 'r');
+  const { handle: fh, size } = await openRegularFile(file, 'a safetensors file');
   try {
-    const tensors = new Map<string, RawTensor>();
-    for (const e of header.entries) {
-      const len = e.end - e.begin;
-      const data = new Uint8Array(len);
-      let done = 0;
-      while (done < len) {
-        const n = Math.min(1 << 30, len - done);
-        const { bytesRead } = await fh.read(data, done, n, header.dataStart + e.begin + done);
-        if (bytesRead === 0) throw new SafetensorsError(`${file}: file shrank while reading tensor ${JSON.stringify(e.name)}`);
-        done += bytesRead;
-      }
-      tensors.set(e.name, { dtype: e.dtype, shape: e.shape, data });
+    const header = await readHeaderOf(fh, size, file);
+    if (size <= (opts.wholeFileLimit ?? DEFAULT_WHOLE_FILE_LIMIT)) {
+      const data = await readExactly(fh, header.dataLength, header.dataStart, file);
+      const tensors = new Map<string, RawTensor>();
+      for (const e of header.entries) tensors.set(e.name, { dtype: e.dtype, shape: e.shape, data: data.subarray(e.begin, e.end) });
+      return { tensors, metadata: header.metadata };
     }
+    const tensors = new Map<string, RawTensor>();
+    for (const e of header.entries)
+      tensors.set(e.name, {
+        dtype: e.dtype,
+        shape: e.shape,
+        data: await readExactly(fh, e.end - e.begin, header.dataStart + e.begin, file),
+      });
     return { tensors, metadata: header.metadata };
   } finally {
     await fh.close();
@@ -307,7 +309,7 @@ export interface SafetensorsIndex {
 export async function readSafetensorsIndexFile(indexPath: string): Promise<SafetensorsIndex> {
   let json: unknown;
   try {
-    json = JSON.parse(await readFile(indexPath, 'utf8'));
+    json = JSON.parse(readTextFileSync(indexPath, { what: 'a safetensors index', maxBytes: MAX_HEADER_BYTES }));
   } catch (e) {
     throw new SafetensorsError(`${indexPath}: not a readable JSON index (${(e as Error).message})`);
   }

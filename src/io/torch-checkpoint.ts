@@ -4,12 +4,12 @@
  * with the restricted unpickler (nothing in it is executed); storages are read one record at a
  * time and only when a tensor that uses them is wanted.
  */
-import { open as fsOpen } from 'node:fs/promises';
 import { DType, RawTensor, byteSwapInPlace, dtypeByteSize, toFloat32Raw } from './raw-tensor.js';
 import { PickleError, PyValue, StorageRef, TensorRef, isPyTuple, isTensorRef, parseTorchStoragePid, unpickle } from './pickle.js';
 import { stridedToContiguous } from './strided.js';
 import { VerifyCrc, ZipReader } from './zip.js';
 import { CheckpointError } from './errors.js';
+import { FileRefusedError, openRegularFile } from './regular-file.js';
 
 export { CheckpointError };
 
@@ -26,9 +26,12 @@ function labelOf(src: TorchSource, label?: string): string {
 async function checkMagic(src: TorchSource, label: string): Promise<void> {
   let head: Uint8Array;
   if (typeof src === 'string') {
-    const fh = await fsOpen(src, 'r').catch((e: Error) => {
-      throw new CheckpointError(`${label}: cannot open (${e.message})`);
-    });
+    const fh = await openRegularFile(src, 'a PyTorch checkpoint').then(
+      (f) => f.handle,
+      (e: Error) => {
+        throw new CheckpointError(e instanceof FileRefusedError ? e.message : `${label}: cannot open (${e.message})`);
+      },
+    );
     try {
       head = new Uint8Array(512);
       const { bytesRead } = await fh.read(head, 0, 512, 0);
@@ -52,9 +55,17 @@ async function checkMagic(src: TorchSource, label: string): Promise<void> {
   throw new CheckpointError(`${label}: not a PyTorch checkpoint (not a zip archive)`);
 }
 
+/**
+ * Largest pickle (`data.pkl`) read by default. Nothing else declares its size; a LlamaGen
+ * checkpoint's pickle is well under 1 MiB, so this only stops a decompression bomb.
+ */
+export const DEFAULT_MAX_PICKLE_BYTES = 256 * 1024 * 1024;
+
 export interface TorchOpenOptions {
   /** name used in errors (default: the path) */
   label?: string;
+  /** refuse a pickle record larger than this (default DEFAULT_MAX_PICKLE_BYTES) */
+  maxPickleBytes?: number;
   /** CRC-32 checking of zip records: true (all), false (none), 'small' (default: records up to 1 MiB) */
   verifyCrc?: VerifyCrc;
 }
@@ -83,18 +94,19 @@ export class TorchCheckpoint {
       const prefix = pkls[0]!.slice(0, -'/data.pkl'.length);
       let byteOrder: 'little' | 'big' = 'little';
       if (zip.entries.has(`${prefix}/byteorder`)) {
-        const b = new TextDecoder().decode(await zip.read(`${prefix}/byteorder`)).trim();
+        const b = new TextDecoder().decode(await zip.read(`${prefix}/byteorder`, undefined, 16)).trim();
         if (b !== 'little' && b !== 'big') throw new CheckpointError(`${label}: unknown byteorder record ${JSON.stringify(b)}`);
         byteOrder = b;
       }
-      const pkl = await zip.read(pkls[0]!);
+      const pkl = await zip.read(pkls[0]!, undefined, opts.maxPickleBytes ?? DEFAULT_MAX_PICKLE_BYTES);
       const persistentLoad = (pid: PyValue): StorageRef => {
         const ref = parseTorchStoragePid(pid);
         const name = `${prefix}/data/${ref.key}`;
         const entry = zip.entries.get(name);
         if (!entry) throw new PickleError(`storage record ${name} is missing`);
+        // torch.save writes each storage whole, so its record holds exactly what the pickle declares
         const need = ref.numel * dtypeByteSize(ref.dtype);
-        if (entry.uncompressedSize < need) {
+        if (entry.uncompressedSize !== need) {
           throw new PickleError(
             `storage record ${name} holds ${entry.uncompressedSize} bytes but ${ref.numel} ${ref.dtype} elements need ${need}`,
           );
@@ -122,9 +134,8 @@ export class TorchCheckpoint {
     const cacheKey = this.byteOrder === 'big' ? `${s.key}\0${s.dtype}` : s.key;
     let bytes = this.storageCache.get(cacheKey);
     if (!bytes) {
-      bytes = await this.zip.read(`${this.prefix}/data/${s.key}`);
+      bytes = await this.zip.read(`${this.prefix}/data/${s.key}`, s.numel * dtypeByteSize(s.dtype));
       if (this.byteOrder === 'big') {
-        bytes = bytes.slice(0, s.numel * dtypeByteSize(s.dtype));
         byteSwapInPlace(bytes, dtypeByteSize(s.dtype));
       }
       this.storageCache.set(cacheKey, bytes);

@@ -8,14 +8,21 @@
  * readLocalFileHeader gives the data offset), which is much faster than its 64 KB stream for
  * GB-sized storages.
  *
+ * Sizes: a record is never inflated past the size its entry declares (the stream is stopped at the
+ * first byte beyond it), callers pass the size they expect (torch: what the pickle declares for
+ * the storage) so a record declaring more is refused before anything is inflated, and `maxBytes`
+ * bounds records nothing else declares (the pickle). Paths are opened as regular files only.
+ *
  * CRC-32 checking costs about 3 s per GB here (zlib.crc32), and PyTorch's own reader does not
  * check it, so by default ('small') only records up to SMALL_RECORD_BYTES (the pickle, small
  * tensors) are checked; `verifyCrc: true` checks every record, `false` none.
  */
-import { open as fsOpen, FileHandle } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+import { Readable } from 'node:stream';
 import * as zlib from 'node:zlib';
 import yauzl from 'yauzl';
 import { CheckpointError } from './errors.js';
+import { FileRefusedError, openRegularFile } from './regular-file.js';
 
 export interface ZipEntryInfo {
   name: string;
@@ -69,15 +76,57 @@ export class ZipError extends CheckpointError {
   }
 }
 
+/**
+ * yauzl's view of an opened file: positioned reads and range streams on our FileHandle, which
+ * stays ours to close (yauzl's own fd reader closes the descriptor it is given).
+ */
+class HandleReader extends yauzl.RandomAccessReader {
+  constructor(private readonly fh: FileHandle) {
+    super();
+  }
+  // not fh.createReadStream: destroying such a stream closes the handle itself
+  override _readStreamForRange(start: number, end: number): Readable {
+    const fh = this.fh;
+    let at = start;
+    return new Readable({
+      highWaterMark: 1 << 16,
+      read(size) {
+        const n = Math.min(size, end - at);
+        if (n <= 0) return void this.push(null);
+        const buf = Buffer.allocUnsafe(n);
+        fh.read(buf, 0, n, at).then(
+          ({ bytesRead }) => {
+            if (bytesRead === 0) return this.destroy(new Error('file is truncated'));
+            at += bytesRead;
+            this.push(buf.subarray(0, bytesRead));
+          },
+          (e: Error) => this.destroy(e),
+        );
+      },
+    });
+  }
+  override read(
+    buffer: Buffer,
+    offset: number,
+    length: number,
+    position: number,
+    callback: (err: Error | null, bytesRead?: number) => void,
+  ): void {
+    this.fh.read(buffer, offset, length, position).then(
+      (r) => callback(null, r.bytesRead),
+      (e: Error) => callback(e),
+    );
+  }
+}
+
 export class ZipReader {
   readonly entries = new Map<string, ZipEntryInfo>();
   private readonly raw = new Map<string, YEntry>();
-  private fh: FileHandle | undefined;
 
   private constructor(
     private readonly zip: YZipFile,
     private readonly buffer: Uint8Array | undefined,
-    private readonly path: string | undefined,
+    private fh: FileHandle | undefined,
     readonly label: string,
     private readonly verifyCrc: VerifyCrc,
   ) {}
@@ -88,24 +137,33 @@ export class ZipReader {
     label = typeof src === 'string' ? src : '<buffer>',
     opts: ZipReaderOptions = {},
   ): Promise<ZipReader> {
+    let fh: FileHandle | undefined;
+    let size = 0;
+    if (typeof src === 'string') {
+      try {
+        ({ handle: fh, size } = await openRegularFile(src, 'a zip archive'));
+      } catch (e) {
+        throw e instanceof FileRefusedError ? new ZipError(e.message) : new ZipError(`${label}: ${(e as Error).message}`);
+      }
+    }
     const zip = await new Promise<YZipFile>((resolve, reject) => {
       const cb = (err: Error | null, z?: unknown): void => (err || !z ? reject(err ?? new Error('no zip file')) : resolve(z as YZipFile));
       try {
-        if (typeof src === 'string') yauzl.open(src, YOPTS, cb as never);
-        else yauzl.fromBuffer(Buffer.from(src.buffer, src.byteOffset, src.byteLength), YOPTS, cb as never);
+        if (fh) yauzl.fromRandomAccessReader(new HandleReader(fh), size, YOPTS, cb as never);
+        else
+          yauzl.fromBuffer(
+            Buffer.from((src as Uint8Array).buffer, (src as Uint8Array).byteOffset, (src as Uint8Array).byteLength),
+            YOPTS,
+            cb as never,
+          );
       } catch (e) {
         reject(e as Error);
       }
-    }).catch((e: Error) => {
+    }).catch(async (e: Error) => {
+      await fh?.close();
       throw new ZipError(`${label}: not a readable zip archive (${e.message})`);
     });
-    const reader = new ZipReader(
-      zip,
-      typeof src === 'string' ? undefined : src,
-      typeof src === 'string' ? src : undefined,
-      label,
-      opts.verifyCrc ?? 'small',
-    );
+    const reader = new ZipReader(zip, typeof src === 'string' ? undefined : src, fh, label, opts.verifyCrc ?? 'small');
     try {
       await new Promise<void>((resolve, reject) => {
         zip.on('entry', (e: YEntry) => {
@@ -134,15 +192,18 @@ export class ZipReader {
 
   /**
    * The bytes of one entry, as a fresh Uint8Array (offset 0, so any typed view is aligned).
-   * `expectedSize`, when given, must equal the entry's size.
+   * `expectedSize`, when given, must equal the entry's size; a record above `maxBytes` is refused.
+   * Both are checked against the declared size before anything is read or inflated.
    */
-  async read(name: string, expectedSize?: number): Promise<Uint8Array> {
+  async read(name: string, expectedSize?: number, maxBytes?: number): Promise<Uint8Array> {
     const e = this.raw.get(name);
     if (!e) throw new ZipError(`${this.label}: missing record ${name}`);
     const size = e.uncompressedSize;
     if (expectedSize !== undefined && size !== expectedSize) {
       throw new ZipError(`${this.label}: record ${name} holds ${size} bytes, expected ${expectedSize}`);
     }
+    if (maxBytes !== undefined && size > maxBytes)
+      throw new ZipError(`${this.label}: record ${name} declares ${size} bytes, more than the ${maxBytes}-byte limit for it`);
     let out: Uint8Array;
     if (e.compressionMethod === 0) {
       if (e.compressedSize !== size) throw new ZipError(`${this.label}: record ${name}: stored sizes disagree`);
@@ -189,7 +250,7 @@ export class ZipReader {
       return this.buffer.slice(start, start + size);
     }
     const out = this.alloc(size, e.fileName);
-    if (!this.fh) this.fh = await fsOpen(this.path!, 'r');
+    if (!this.fh) throw new ZipError(`${this.label}: archive is closed`);
     let done = 0;
     while (done < size) {
       const n = Math.min(READ_CHUNK, size - done);

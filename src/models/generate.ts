@@ -71,7 +71,7 @@ export function generate(model: GPT, classes: Tensor, o: GenerateOptions = {}): 
     const pick = (logits: Tensor, step: number): Tensor => {
       const l = guided ? combineCfg(logits, cfgAt(o, step, total)) : logits;
       const masked = o.allowed ? l.maskedFill(o.allowed.logicalNot(), -Infinity) : l;
-      return keep(drawTokens(masked, uniforms.select(1, step), o, `${what}, token ${step}`));
+      return keep(drawTokens(masked, uniforms.select(1, step), o, `${what}, token ${step}`, (r) => `image ${r} of the batch`));
     };
     const cache = o.useCache === false ? null : model.newCache(guided ? 2 * B : B);
     try {

@@ -48,12 +48,31 @@ export function filterLogits(logits: Tensor, topK: number, topP: number): Tensor
 }
 
 /**
- * logits [B, V] and uniforms [B] (float64 in [0, 1)) → int64 tokens [B]. Rows whose logits are all
- * -inf, NaN or +inf cannot be drawn from: the error names `what` (the stage and step).
+ * Refuses rows that cannot be drawn from (`ok` false: NaN or Inf logits, or no token allowed),
+ * naming `what` (the stage and token) and the first such row (`rowName` describes it).
  */
-export function drawTokens(logits: Tensor, u: Tensor, o: TokenSampling = {}, what = 'sampling'): Tensor {
+function checkDrawable(ok: Tensor, what: string, rowName?: (row: number) => string): void {
+  if (ok.all().item()) return;
+  const row = ok.logicalNot().long().argmax().item();
+  throw new Error(
+    `${what}: the logits of ${rowName ? rowName(row) : `row ${row}`} hold NaN or Inf, or allow no token ` +
+      `(non-finite weights or an overflow upstream)`,
+  );
+}
+
+/**
+ * logits [B, V] and uniforms [B] (float64 in [0, 1)) → int64 tokens [B]. Rows whose logits are all
+ * -inf, or hold NaN or +inf, cannot be drawn from (nor argmax'd meaningfully): the error names
+ * `what` (the stage and step) and the row (described by `rowName`, default "row i").
+ */
+export function drawTokens(logits: Tensor, u: Tensor, o: TokenSampling = {}, what = 'sampling', rowName?: (row: number) => string): Tensor {
   const topK = o.topK ?? 0;
-  if (o.greedy || topK === 1) return logits.argmax(-1);
+  if (o.greedy || topK === 1) {
+    // amax propagates NaN: a finite row maximum means a proper argmax
+    const m = logits.amax(-1);
+    checkDrawable(m.gt(-Infinity).logicalAnd(m.lt(Infinity)), what, rowName);
+    return logits.argmax(-1);
+  }
   const scaled = logits.div(Math.max(o.temperature ?? 1, 1e-5));
   const probs = filterLogits(scaled, topK, o.topP ?? 1)
     .softmax(-1)
@@ -61,8 +80,7 @@ export function drawTokens(logits: Tensor, u: Tensor, o: TokenSampling = {}, wha
   const cdf = probs.cumsum(-1);
   const V = cdf.size(-1);
   const total = cdf.slice(-1, V - 1, V); // [B, 1]
-  if (!total.gt(0).logicalAnd(total.lt(Infinity)).all().item())
-    throw new Error(`${what}: the logits hold NaN or Inf, or no token is allowed (non-finite weights or an overflow upstream)`);
+  checkDrawable(total.gt(0).logicalAnd(total.lt(Infinity)), what, rowName);
   return searchsorted(cdf, u.reshape(-1, 1).mul(total), true).squeeze(1).clamp(0, V - 1);
 }
 

@@ -62,21 +62,26 @@ export abstract class Module {
 
   /**
    * Copies tensors into this module's parameters and buffers by name. Unknown keys are listed
-   * as unexpected (ignored unless strict), missing keys and shape mismatches always throw.
+   * as unexpected (ignored unless strict), missing keys, shape mismatches and integer data for float weights (or
+   * the reverse) always throw.
    */
   loadStateDict(tensors: Map<string, Tensor>, opts: LoadOptions = {}): void {
     const own = this.stateDict();
     const missing = [...own.keys()].filter((k) => !tensors.has(k));
     const unexpected = [...tensors.keys()].filter((k) => !own.has(k) && !(opts.ignore?.(k) ?? false));
     const mismatched: string[] = [];
+    const wrongType: string[] = [];
     for (const [k, t] of own) {
       const src = tensors.get(k);
       if (src && src.shape.join(',') !== t.shape.join(','))
         mismatched.push(`${k}: checkpoint [${src.shape.join(', ')}] vs model [${t.shape.join(', ')}]`);
+      // float16 → float32 is a conversion; int32 bits read as float weights is a corrupt file
+      else if (src && isFloat(src.dtype) !== isFloat(t.dtype)) wrongType.push(`${k}: checkpoint ${src.dtype} vs model ${t.dtype}`);
     }
     const problems: string[] = [];
     if (missing.length) problems.push(`missing keys: ${missing.join(', ')}`);
     if (mismatched.length) problems.push(`shape mismatches: ${mismatched.join('; ')}`);
+    if (wrongType.length) problems.push(`dtype mismatches: ${wrongType.join('; ')}`);
     if (opts.strict && unexpected.length) problems.push(`unexpected keys: ${unexpected.join(', ')}`);
     if (problems.length) throw new Error(`loadStateDict(${this.constructor.name}): ${problems.join('. ')}`);
     noGrad(() => {
@@ -106,11 +111,13 @@ export abstract class Module {
   }
 }
 
+const isFloat = (d: DType): boolean => d.startsWith('float') || d === 'bfloat16';
+
 /** Names of floating-point tensors holding NaN or ±Inf (weights that would poison every output). */
 export function nonFiniteTensors(tensors: Map<string, Tensor>): string[] {
   return noGrad(() =>
     [...tensors]
-      .filter(([, t]) => t.dtype.startsWith('float') || t.dtype === 'bfloat16')
+      .filter(([, t]) => isFloat(t.dtype))
       .filter(([, t]) => {
         const m = t.abs().amax();
         const bad = !Number.isFinite(m.item());

@@ -2,7 +2,7 @@
 // trained stages of one system (CTF or the baseline).
 import { loadClusters } from '../cluster/cluster-file.js';
 import { codeClusters, type Stage, type TokenModels } from '../ctf/index.js';
-import { loadCheckpoint } from '../io/index.js';
+import { loadCheckpoint, type CheckpointMeta } from '../io/index.js';
 import { GPT } from '../models/gpt.js';
 import type { GPTConfig } from '../models/gpt-config.js';
 import { loadWeights } from '../nn/index.js';
@@ -21,14 +21,19 @@ export interface LoadedRun {
   dispose(): void;
 }
 
+/** A stage's checkpoint as a model with its sampling weights (checked: keys, shapes, dtypes, finite), and its metadata. */
+export async function loadStageFile(path: string): Promise<{ model: GPT; meta: CheckpointMeta }> {
+  const ck = await loadCheckpoint(path);
+  if (ck.meta.kind !== 'gpt') throw new Error(`${path}: not a stage checkpoint (kind '${String(ck.meta.kind)}')`);
+  return { model: loadWeights(new GPT(ck.meta.modelConfig as GPTConfig), samplingWeights(ck), { source: path }), meta: ck.meta };
+}
+
 export async function loadStage(run: RunDir, stage: Stage): Promise<GPT> {
   if (!run.has(stage))
     throw new Error(
       `${run.root} has no ${stage} (${run.checkpoint(stage)} missing); train it with \`ctfgen train ${stage} --run ${run.root}\``,
     );
-  const path = run.checkpoint(stage);
-  const ck = await loadCheckpoint(path);
-  return loadWeights(new GPT(ck.meta.modelConfig as GPTConfig), samplingWeights(ck), { source: path });
+  return (await loadStageFile(run.checkpoint(stage))).model;
 }
 
 /** The system a run holds when none is named: CTF when it has stage 1 or 2, else the baseline. */
@@ -69,6 +74,19 @@ export async function loadRun(dir: string, kind?: SystemKind): Promise<LoadedRun
       owned.push(table);
       models = { kind: 'ctf', stage1, stage2, clusters: table };
     }
+    const stages: [Stage, GPT][] =
+      models.kind === 'ctf'
+        ? [
+            ['stage1', models.stage1],
+            ['stage2', models.stage2],
+          ]
+        : [['baseline', models.baseline]];
+    for (const [stage, m] of stages)
+      if (m.config.numClasses !== info.numClasses)
+        throw new Error(
+          `${run.infoPath} lists ${info.numClasses} classes but ${run.checkpoint(stage)} was trained on ${m.config.numClasses}; ` +
+            `make classNames and numClasses in run.json the model's ${m.config.numClasses} classes`,
+        );
     return { kind: k, info, tokenizer, models, dispose: () => owned.forEach((o) => o.dispose()) };
   } catch (e) {
     owned.forEach((o) => o.dispose());

@@ -7,9 +7,15 @@
 // Stages: `stage1` (CTF's autoregressive GPT over coarse labels), `stage2` (CTF's auxiliary model,
 // coarse map → fine tokens) and `baseline` (the same GPT over fine tokens). Folders written before
 // the stages had these names (`ar`, `aux`) keep loading: their files are found under the old names.
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { isAbsolute, join, relative, resolve } from 'node:path';
-import { writeJsonAtomicSync } from '../io/index.js';
+//
+// run.json is checked on every read (RunDir.#check): field types, non-empty strings, class count
+// = class names, and file references. A reference is stored relative to the run folder when the
+// file lies inside the run folder or beside it (in its parent folder's tree), else as the absolute
+// path the user gave; a relative reference that leads elsewhere is refused (a tampered or
+// hand-edited run.json), and a referenced file must be a regular file of its kind (extension).
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { dirname, extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { readTextFileSync, writeJsonAtomicSync } from '../io/index.js';
 import type { Stage } from '../ctf/stages.js';
 
 /** What the stages' files were called before they were named stage1 / stage2. */
@@ -28,7 +34,27 @@ export interface RunInfo {
   numClasses: number;
 }
 
-const FILE_KEYS = ['tokenizer', 'clusters', 'trainCache', 'valCache'] as const;
+/** The file references of run.json, the extensions a file of each kind has, and whether it must exist to use the run. */
+const FILE_KEYS = {
+  tokenizer: { exts: ['.safetensors', '.pt', '.pth', '.bin'], needed: true },
+  clusters: { exts: ['.safetensors'], needed: true },
+  trainCache: { exts: ['.safetensors'], needed: false },
+  valCache: { exts: ['.safetensors'], needed: false },
+} as const;
+type FileKey = keyof typeof FILE_KEYS;
+
+/** Largest run.json read (it holds a few paths and the class names). */
+export const MAX_RUN_INFO_BYTES = 1 << 20;
+
+/** A run.json that breaks the schema; the message names the file, the field and the fix. */
+export class RunInfoError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RunInfoError';
+  }
+}
+
+const isInside = (path: string, dir: string): boolean => path === dir || path.startsWith(dir.endsWith(sep) ? dir : dir + sep);
 
 export class RunDir {
   readonly root: string;
@@ -37,6 +63,10 @@ export class RunDir {
   }
   get infoPath(): string {
     return join(this.root, 'run.json');
+  }
+  /** The folder whose tree a relative reference may name: the run folder's parent (the run and what lies beside it). */
+  get neighbourhood(): string {
+    return dirname(this.root);
   }
   /** `<stage><suffix>` in the run folder, or the legacy name's file when only that exists. */
   #file(stage: Stage, suffix: string): string {
@@ -57,6 +87,10 @@ export class RunDir {
   curve(stage: Stage): string {
     return this.#file(stage, '-curve.png');
   }
+  /** The lock file trainers hold while they write into the run folder. */
+  get lockPath(): string {
+    return join(this.root, 'run.lock');
+  }
   get samplesDir(): string {
     return join(this.root, 'samples');
   }
@@ -68,27 +102,116 @@ export class RunDir {
     return this;
   }
 
-  /** run.json with its file references resolved to absolute paths. */
+  /** run.json, checked against the schema, with its file references resolved to absolute paths. */
   readInfo(): RunInfo {
     if (!existsSync(this.infoPath)) throw new Error(`${this.root} is not a ctfgen run folder (no run.json); train a stage into it first`);
-    const info = JSON.parse(readFileSync(this.infoPath, 'utf8')) as RunInfo;
-    for (const k of FILE_KEYS) if (info[k]) info[k] = isAbsolute(info[k]) ? info[k] : resolve(this.root, info[k]);
+    let json: unknown;
+    try {
+      json = JSON.parse(readTextFileSync(this.infoPath, { what: 'run.json', maxBytes: MAX_RUN_INFO_BYTES }));
+    } catch (e) {
+      throw new RunInfoError(
+        `${this.infoPath}: cannot be read as JSON (${(e as Error).message}); restore it or train into a new --run folder`,
+      );
+    }
+    return this.#check(json, (k, v) => (isAbsolute(v) ? v : this.#resolveRelative(k, v)));
+  }
+
+  /** A relative reference, resolved; refused when it leads outside the run's neighbourhood. */
+  #resolveRelative(key: FileKey, v: string): string {
+    const abs = resolve(this.root, v);
+    if (!isInside(abs, this.neighbourhood))
+      throw new RunInfoError(
+        `${this.infoPath}: ${key} '${v}' leads outside the run folder and the folder beside it (${this.neighbourhood}); ` +
+          `a run may name only files inside or beside it by a relative path. Write the file's absolute path in run.json if that file is meant`,
+      );
+    return abs;
+  }
+
+  /**
+   * Checks a run.json object against the schema; `place` turns each stored reference into an
+   * absolute path. Referenced files must be regular files with their kind's extension; the files
+   * a run needs to sample (tokenizer, clusters) must exist.
+   */
+  #check(json: unknown, place: (k: FileKey, v: string) => string): RunInfo {
+    const fail = (field: string, problem: string, fix = 'restore run.json, or train into a new --run folder'): never => {
+      throw new RunInfoError(`${this.infoPath}: ${field} ${problem}; ${fix}`);
+    };
+    if (json === null || typeof json !== 'object' || Array.isArray(json)) return fail('the file', 'is not a JSON object');
+    const o = json as Record<string, unknown>;
+    const text = (k: string, optional: boolean, emptyOk = false): string | undefined => {
+      const v = o[k];
+      if (v === undefined && optional) return undefined;
+      if (typeof v !== 'string') return fail(k, v === undefined ? 'is missing' : `must be a string, found ${JSON.stringify(v)}`);
+      if (v === '' && !emptyOk) return fail(k, 'is empty');
+      return v;
+    };
+    const info: RunInfo = {
+      tokenizer: text('tokenizer', false)!,
+      clusters: text('clusters', true),
+      trainCache: text('trainCache', true, true) ?? '',
+      valCache: text('valCache', true, true) || undefined,
+      dataset: text('dataset', false)!,
+      classNames: [],
+      numClasses: 0,
+    };
+    const names = o.classNames;
+    if (!Array.isArray(names) || names.length === 0 || !names.every((n) => typeof n === 'string' && n.trim() !== ''))
+      fail('classNames', 'must be a non-empty list of non-empty strings');
+    if (new Set(names as string[]).size !== (names as string[]).length) fail('classNames', 'holds a name twice');
+    info.classNames = [...(names as string[])];
+    const k = o.numClasses;
+    if (typeof k !== 'number' || !Number.isSafeInteger(k) || k < 1)
+      fail('numClasses', `must be a positive integer, found ${JSON.stringify(k)}`);
+    if (k !== info.classNames.length)
+      fail(
+        'numClasses',
+        `is ${String(k)} but classNames lists ${info.classNames.length} classes`,
+        'make them agree with the trained models',
+      );
+    info.numClasses = k as number;
+    for (const key of Object.keys(FILE_KEYS) as FileKey[]) {
+      const v = info[key];
+      if (!v) continue;
+      const path = place(key, v);
+      const { exts, needed } = FILE_KEYS[key];
+      if (!(exts as readonly string[]).includes(extname(path).toLowerCase()))
+        fail(key, `'${v}' is not a ${exts.join(' / ')} file`, `point it at the run's ${key} file`);
+      let st;
+      try {
+        st = statSync(path);
+      } catch {
+        if (needed) fail(key, `names ${path}, which does not exist`, `restore that file or point ${key} at it`);
+      }
+      if (st && !st.isFile()) fail(key, `names ${path}, which is not a regular file`, `point ${key} at the run's ${key} file`);
+      info[key] = path;
+    }
     return info;
   }
 
-  /** Writes run.json; an existing run must agree on tokenizer, clusters and dataset. */
+  /** Writes run.json; an existing run must agree on tokenizer, clusters, dataset and classes. */
   writeInfo(info: RunInfo): void {
     if (existsSync(this.infoPath)) {
       const old = this.readInfo();
       for (const k of ['tokenizer', 'clusters', 'dataset'] as const)
         if (old[k] !== undefined && info[k] !== undefined && resolve(String(old[k])) !== resolve(String(info[k])))
           throw new Error(`${this.root}: run was made with ${k} ${old[k]}, not ${info[k]}; use a new --run folder`);
+      if (old.classNames.join('\n') !== info.classNames.join('\n'))
+        throw new Error(
+          `${this.root}: run was made with the classes ${old.classNames.join(', ')}, not ${info.classNames.join(', ')}; use a new --run folder`,
+        );
       info = { ...old, ...Object.fromEntries(Object.entries(info).filter(([, v]) => v !== undefined)) } as RunInfo;
     }
     this.ensure();
-    // references are stored relative to the run folder, so a run can be moved or shipped whole
-    const stored = { ...info };
-    for (const k of FILE_KEYS) if (stored[k]) stored[k] = relative(this.root, resolve(stored[k]));
+    // references inside or beside the run are stored relative to the run folder, so a run can be
+    // moved or shipped with its neighbours; others keep the absolute path the user gave
+    const stored: Record<string, unknown> = { ...info };
+    for (const k of Object.keys(FILE_KEYS) as FileKey[]) {
+      const v = info[k];
+      if (!v) continue;
+      const abs = resolve(v);
+      stored[k] = isInside(abs, this.neighbourhood) ? relative(this.root, abs) : abs;
+    }
+    this.#check(stored, (_k, v) => resolve(this.root, v));
     writeJsonAtomicSync(this.infoPath, stored);
   }
 }

@@ -58,7 +58,7 @@ export const TOKENIZER_PRESETS: Record<string, TokenizerPreset> = {
 };
 
 export function tokenizerPreset(name: string): TokenizerPreset {
-  const p = TOKENIZER_PRESETS[name];
+  const p = Object.hasOwn(TOKENIZER_PRESETS, name) ? TOKENIZER_PRESETS[name] : undefined;
   if (!p) throw new Error(`unknown tokenizer preset '${name}' (use ${Object.keys(TOKENIZER_PRESETS).join(', ')})`);
   return p;
 }

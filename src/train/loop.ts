@@ -1,11 +1,14 @@
 // The training loop every trainer shares: gradient accumulation, clipping, AdamW, learning-rate
 // schedule, periodic validation, JSONL metrics, progress reports, cancellation, atomic checkpoints
 // and exact resume (weights, optimizer moments, step, RNG state; data order is a function of the step).
-import { existsSync } from 'node:fs';
-import { loadCheckpoint, saveCheckpoint, type RawTensor } from '../io/index.js';
+// Trainers claim their output first (claimOutput): an exclusive lock, and no silent replacement of
+// a finished checkpoint.
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { acquireLock, loadCheckpoint, saveCheckpoint, type FileLock, type RawTensor } from '../io/index.js';
 import * as T from '../torch/index.js';
 import type { AdamW, Module } from '../nn/index.js';
-import { throwIfAborted, type OnProgress, type StopSignal } from '../util/progress.js';
+import { throwIfAborted, warnProcess, type OnProgress, type OnWarning, type StopSignal } from '../util/progress.js';
 import { MetricsLog, type MetricRecord } from './metrics-log.js';
 import type { Ema } from './ema.js';
 import { lrAt, type LrSchedule } from './schedule.js';
@@ -53,6 +56,41 @@ export interface LoopSpec {
   onProgress?: OnProgress;
   /** checked before every step; an aborted run stops with an AbortError after saving its last finished step */
   signal?: StopSignal;
+  /** told of recoverable problems (a torn last line in the metrics log); default: a process warning */
+  onWarning?: OnWarning;
+}
+
+export interface ClaimOptions {
+  /** continue from an existing checkpoint */
+  resume?: boolean;
+  /** replace an existing checkpoint (without it, starting over one is refused) */
+  overwrite?: boolean;
+  /** the lock file to hold (default `<checkpoint>.lock`) */
+  lockPath?: string;
+  /** what holds the lock, shown to whoever finds it taken */
+  purpose: string;
+}
+
+/**
+ * What a trainer does before anything else: takes the exclusive lock on its output (a second
+ * trainer fails at once, naming this one's PID) and refuses to start over an existing checkpoint
+ * unless told to resume or overwrite it. The caller releases the lock when it is done.
+ */
+export function claimOutput(checkpointPath: string, o: ClaimOptions): FileLock {
+  mkdirSync(dirname(resolve(checkpointPath)), { recursive: true });
+  const lock = acquireLock(o.lockPath ?? `${checkpointPath}.lock`, o.purpose);
+  if (!o.resume && !o.overwrite && existsSync(checkpointPath)) {
+    lock.release();
+    throw new Error(`${checkpointPath} already exists; pass --resume to continue its training or --overwrite to start over and replace it`);
+  }
+  return lock;
+}
+
+/** The batch size to use: at most the dataset's size (a larger batch only repeats items and costs memory), with a warning when capped. */
+export function capBatchSize(batchSize: number, items: number, what: string, onWarning: OnWarning = warnProcess): number {
+  if (batchSize <= items) return batchSize;
+  onWarning(`batch size ${batchSize} is larger than ${what} (${items} items); using ${items}`);
+  return items;
 }
 
 export interface LoopResult {
@@ -107,7 +145,7 @@ async function isolatedRng<R>(fn: () => Promise<R>): Promise<R> {
 }
 
 export async function runLoop(spec: LoopSpec): Promise<LoopResult> {
-  const log = new MetricsLog(spec.metricsPath);
+  const log = new MetricsLog(spec.metricsPath, spec.onWarning ?? warnProcess);
   const accum = spec.gradAccumulation ?? 1;
   let start = 0;
   if (spec.resume && existsSync(spec.checkpointPath)) {

@@ -39,7 +39,7 @@ export const TOKEN_PRESETS: Record<string, TokenPreset> = {
 };
 
 export function tokenPreset(name: string): TokenPreset {
-  const p = TOKEN_PRESETS[name];
+  const p = Object.hasOwn(TOKEN_PRESETS, name) ? TOKEN_PRESETS[name] : undefined;
   if (!p) throw new Error(`unknown preset '${name}' (use ${Object.keys(TOKEN_PRESETS).join(', ')})`);
   return p;
 }

@@ -13,8 +13,8 @@ import { tokenizerPreset, type TokenizerPreset } from '../tokenizer/presets.js';
 import type { TokenizerMeta } from '../tokenizer/tokenizer-file.js';
 import { VQModel, l2Normalize } from '../tokenizer/vq-model.js';
 import * as T from '../torch/index.js';
-import type { OnProgress, StopSignal } from '../util/progress.js';
-import { runLoop, type LoopResult } from './loop.js';
+import type { OnProgress, OnWarning, StopSignal } from '../util/progress.js';
+import { capBatchSize, claimOutput, runLoop, type LoopResult } from './loop.js';
 
 export interface TokenizerTrainOptions {
   preset: string;
@@ -26,6 +26,8 @@ export interface TokenizerTrainOptions {
   lr?: number;
   seed?: number;
   resume?: boolean;
+  /** start over an existing checkpoint at `out`, replacing it */
+  overwrite?: boolean;
   /** stop after this step (checkpointed), keeping the schedule of `steps` */
   untilStep?: number;
   /** images of the test split used for periodic validation */
@@ -33,6 +35,8 @@ export interface TokenizerTrainOptions {
   entropyLossRatio?: number;
   onProgress?: OnProgress;
   signal?: StopSignal;
+  /** told of a capped batch size or a torn metrics line (default: a process warning) */
+  onWarning?: OnWarning;
 }
 
 /** The batch of optimizer step `step` (a pure function of the step, for exact resume). */
@@ -50,12 +54,24 @@ function stepBatch(ds: U8ImageDataset, p: TokenizerPreset, batchSize: number, st
   return it.next().value!;
 }
 
-export async function trainTokenizer(o: TokenizerTrainOptions): Promise<LoopResult & { model: VQModel; val: ReconstructionStats }> {
+type TokenizerTrainResult = LoopResult & { model: VQModel; val: ReconstructionStats };
+
+/** Trains a tokenizer into `out`, holding `<out>.lock` throughout. */
+export async function trainTokenizer(o: TokenizerTrainOptions): Promise<TokenizerTrainResult> {
   const p = tokenizerPreset(o.preset);
+  const lock = claimOutput(o.out, { resume: o.resume, overwrite: o.overwrite, purpose: 'tokenizer train' });
+  try {
+    return await trainTokenizerLocked(o, p);
+  } finally {
+    lock.release();
+  }
+}
+
+async function trainTokenizerLocked(o: TokenizerTrainOptions, p: TokenizerPreset): Promise<TokenizerTrainResult> {
   const ds = openDataset(o.data ?? p.data);
   const test = openDataset(o.testData ?? p.testData);
   const seed = o.seed ?? 0;
-  const batchSize = o.batchSize ?? p.batchSize;
+  const batchSize = capBatchSize(o.batchSize ?? p.batchSize, ds.length, `the training set ${ds.name}`, o.onWarning);
   const steps = o.steps ?? p.steps;
   T.manualSeed(seed);
   const config = { ...p.vq, ...(o.entropyLossRatio !== undefined ? { entropyLossRatio: o.entropyLossRatio } : {}) };
@@ -90,6 +106,7 @@ export async function trainTokenizer(o: TokenizerTrainOptions): Promise<LoopResu
       untilStep: o.untilStep,
       onProgress: o.onProgress,
       signal: o.signal,
+      onWarning: o.onWarning,
       meta,
       validateEvery: p.reportEvery,
       saveEvery: p.reportEvery,

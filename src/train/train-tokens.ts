@@ -20,9 +20,9 @@ import { GPT } from '../models/gpt.js';
 import { AdamW, decayGroups } from '../nn/index.js';
 import { RunDir } from '../run/run-dir.js';
 import * as T from '../torch/index.js';
-import type { OnProgress, StopSignal } from '../util/progress.js';
+import type { OnProgress, OnWarning, StopSignal } from '../util/progress.js';
 import { Ema } from './ema.js';
-import { runLoop, type LoopResult } from './loop.js';
+import { capBatchSize, claimOutput, runLoop, type LoopResult } from './loop.js';
 import type { LrSchedule } from './schedule.js';
 
 export interface TokenTrainOptions {
@@ -50,10 +50,14 @@ export interface TokenTrainOptions {
   saveEvery?: number;
   valSamples?: number;
   resume?: boolean;
+  /** start over an existing checkpoint of this stage, replacing it */
+  overwrite?: boolean;
   /** stop after this step (checkpointed), keeping the schedule of `steps` */
   untilStep?: number;
   onProgress?: OnProgress;
   signal?: StopSignal;
+  /** told of a capped batch size or a torn metrics line (default: a process warning) */
+  onWarning?: OnWarning;
   onReport?: (step: number) => void | Promise<void>;
 }
 
@@ -83,8 +87,23 @@ export function stepSamples(
   return { idx, variant };
 }
 
+/** Trains one stage into a run folder, holding the run folder's lock throughout (one trainer per run at a time). */
 export async function trainTokens(o: TokenTrainOptions): Promise<LoopResult & { model: GPT }> {
-  const run = new RunDir(o.run);
+  const run = new RunDir(o.run).ensure();
+  const lock = claimOutput(run.checkpoint(o.stage), {
+    resume: o.resume,
+    overwrite: o.overwrite,
+    lockPath: run.lockPath,
+    purpose: `train ${o.stage}`,
+  });
+  try {
+    return await trainTokensLocked(run, o);
+  } finally {
+    lock.release();
+  }
+}
+
+async function trainTokensLocked(run: RunDir, o: TokenTrainOptions): Promise<LoopResult & { model: GPT }> {
   const cache = await loadTokenCache(o.trainCache);
   const val = o.valCache ? await loadTokenCache(o.valCache) : null;
   if (val && (val.codebookSize !== cache.codebookSize || val.tokenizerId !== cache.tokenizerId))
@@ -106,6 +125,7 @@ export async function trainTokens(o: TokenTrainOptions): Promise<LoopResult & { 
     numClasses: cache.numClasses,
   });
   const seed = o.seed ?? 0;
+  const batchSize = capBatchSize(o.batchSize, cache.n, `the training cache ${o.trainCache}`, o.onWarning);
   T.manualSeed(seed);
   const L = tokensPerImage(cache);
   const shape = { numClasses: cache.numClasses, blockSize: L, codebookSize: cache.codebookSize, k: clusterFile?.k };
@@ -138,7 +158,8 @@ export async function trainTokens(o: TokenTrainOptions): Promise<LoopResult & { 
       untilStep: o.untilStep,
       onProgress: o.onProgress,
       signal: o.signal,
-      itemsPerStep: o.batchSize * accum * L,
+      onWarning: o.onWarning,
+      itemsPerStep: batchSize * accum * L,
       itemName: 'tokens',
       validateEvery: o.validateEvery,
       saveEvery: o.saveEvery,
@@ -150,10 +171,10 @@ export async function trainTokens(o: TokenTrainOptions): Promise<LoopResult & { 
         clusters: clusterFile ? { id: clusterFile.id, k: clusterFile.k, path: o.clusters } : null,
         tokenizerId: cache.tokenizerId,
         ...(o.stage === 'stage2' ? { stage2: design } : {}),
-        train: { ...o, onReport: undefined, onProgress: undefined, signal: undefined },
+        train: { ...o, batchSize, onReport: undefined, onProgress: undefined, signal: undefined, onWarning: undefined },
       },
       microStep: (step, micro) => {
-        const { idx, variant } = stepSamples(cache.n, o.batchSize, step, micro, accum, seed, cache.variants);
+        const { idx, variant } = stepSamples(cache.n, batchSize, step, micro, accum, seed, cache.variants);
         const { fine, classes } = batchOf(cache, idx, variant);
         const { loss, acc } = stageLoss(o.stage, model, classes, fine, clusters, design);
         return { loss, metrics: { acc: acc.item() } };
@@ -163,8 +184,8 @@ export async function trainTokens(o: TokenTrainOptions): Promise<LoopResult & { 
             const n = Math.min(val.n, o.valSamples ?? 512);
             let loss = 0;
             let acc = 0;
-            for (let from = 0; from < n; from += o.batchSize) {
-              const m = Math.min(o.batchSize, n - from);
+            for (let from = 0; from < n; from += batchSize) {
+              const m = Math.min(batchSize, n - from);
               T.tidy(() => {
                 const idx = Int32Array.from({ length: m }, (_, i) => from + i);
                 const { fine, classes } = batchOf(val, idx, new Uint8Array(m));

@@ -14,3 +14,6 @@ function findRoot(start: string): string {
 }
 
 export const packageRoot: string = findRoot(dirname(fileURLToPath(import.meta.url)));
+
+/** A file or folder shipped with the package (e.g. `models/fashion-mnist/ctf`), wherever the command runs from. */
+export const shippedPath = (relative: string): string => join(packageRoot, relative);

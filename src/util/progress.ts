@@ -31,3 +31,9 @@ export function throwIfAborted(signal: StopSignal | undefined, what: string): vo
 export function isAbortError(e: unknown): boolean {
   return e instanceof Error && e.name === 'AbortError';
 }
+
+/** Told about something the user should know that does not stop the work (a capped setting, dropped data). */
+export type OnWarning = (message: string) => void;
+
+/** The default for work given no OnWarning: Node's process warning (printed to stderr once per message). */
+export const warnProcess: OnWarning = (message) => process.emitWarning(message, { code: 'CTFGEN' });

@@ -1,8 +1,9 @@
 // Recomputes every output recorded in a LlamaGen reference fixture (manifest.json + *.bin +
 // gpt.pt/vq.pt) and reports the error of each against tolerance.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { readBinArray, type BinArray } from '../io/fixture-bin.js';
+import { readTextFileSync } from '../io/regular-file.js';
 import { fromArray, noGrad, tidy } from '../torch/index.js';
 import { gptConfigFromLlamaGen, loadGPT } from '../models/load-gpt.js';
 import { generate } from '../models/generate.js';
@@ -51,7 +52,7 @@ const exact = (name: string, error: number): CheckResult => ({ name, error, tole
 export function readManifest(dir: string): Manifest {
   const path = join(dir, 'manifest.json');
   if (!existsSync(path)) throw new Error(`${dir}: no manifest.json (expected a LlamaGen reference fixture folder)`);
-  return JSON.parse(readFileSync(path, 'utf8')) as Manifest;
+  return JSON.parse(readTextFileSync(path, { what: 'a fixture manifest', maxBytes: 16 << 20 })) as Manifest;
 }
 
 function bin(dir: string, m: Manifest, name: string): BinArray {

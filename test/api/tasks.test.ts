@@ -14,7 +14,7 @@ test('trainStage runs in a worker: progress, a free event loop, abort with a che
   const options = (run: string) => ({
     stage: 'stage1' as const,
     run: join(s.dir, run),
-    tokenizer: 'blocks',
+    tokenizer: s.tokenizer,
     trainCache: s.train,
     valCache: s.val,
     clusters: s.clustersPath,

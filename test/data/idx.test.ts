@@ -90,12 +90,14 @@ describe('IDX parsing', () => {
 });
 
 describe('idxDataset', () => {
-  test('tiny pair: shape, labels, values, default class names', () => {
+  test('tiny pair: shape, labels, values, class names from the class count', () => {
     const { dir, cleanup } = tempDir();
     try {
       writeFileSync(join(dir, 'i'), TINY_IMAGES);
       writeFileSync(join(dir, 'l.gz'), gzipSync(TINY_LABELS));
-      const ds = idxDataset(join(dir, 'i'), join(dir, 'l.gz'));
+      // labels 7 and 1 alone do not say there are 8 classes: that takes the class count
+      assert.throws(() => idxDataset(join(dir, 'i'), join(dir, 'l.gz')), /labels run up to 7, but 6 of the classes 0\.\.7 have no images/);
+      const ds = idxDataset(join(dir, 'i'), join(dir, 'l.gz'), undefined, { numClasses: 8 });
       assert.equal(ds.length, 2);
       assert.deepEqual([ds.channels, ds.height, ds.width], [1, 2, 3]);
       assert.equal(ds.numClasses, 8);

@@ -30,16 +30,24 @@ export function tmpDir(prefix: string): string {
   return fs.mkdtempSync(path.join(fs.realpathSync(process.env.TMPDIR ?? '/tmp'), `ctfgen-${prefix}-`));
 }
 
-/** A minimal zip writer (stored or deflated records), enough to hand-craft torch-like files. */
-export function makeZip(entries: Array<[string, Uint8Array]>, opts: { deflate?: boolean } = {}): Buffer {
+/** One zip record as written: its body (stored or raw-deflated bytes) and what its headers declare. */
+export interface ZipRecord {
+  name: string;
+  /** 0 stored, 8 deflated */
+  method: number;
+  body: Uint8Array;
+  crc: number;
+  /** the uncompressed size the headers declare */
+  size: number;
+}
+
+/** Zip bytes from records whose headers say whatever the record says (sizes below 4 GiB, no ZIP64). */
+export function zipRecords(records: readonly ZipRecord[]): Buffer {
   const locals: Buffer[] = [];
   const centrals: Buffer[] = [];
   let offset = 0;
-  for (const [name, data] of entries) {
+  for (const { name, method, body, crc, size } of records) {
     const nameBuf = Buffer.from(name, 'utf8');
-    const body = opts.deflate ? zlib.deflateRawSync(data) : Buffer.from(data);
-    const crc = zlib.crc32(data) >>> 0;
-    const method = opts.deflate ? 8 : 0;
     const local = Buffer.alloc(30);
     local.writeUInt32LE(0x04034b50, 0);
     local.writeUInt16LE(20, 4);
@@ -48,7 +56,7 @@ export function makeZip(entries: Array<[string, Uint8Array]>, opts: { deflate?: 
     local.writeUInt32LE(0, 10);
     local.writeUInt32LE(crc, 14);
     local.writeUInt32LE(body.length, 18);
-    local.writeUInt32LE(data.length, 22);
+    local.writeUInt32LE(size, 22);
     local.writeUInt16LE(nameBuf.length, 26);
     local.writeUInt16LE(0, 28);
     const central = Buffer.alloc(46);
@@ -60,21 +68,34 @@ export function makeZip(entries: Array<[string, Uint8Array]>, opts: { deflate?: 
     central.writeUInt32LE(0, 12);
     central.writeUInt32LE(crc, 16);
     central.writeUInt32LE(body.length, 20);
-    central.writeUInt32LE(data.length, 24);
+    central.writeUInt32LE(size, 24);
     central.writeUInt16LE(nameBuf.length, 28);
     central.writeUInt32LE(offset, 42);
-    locals.push(local, nameBuf, body);
+    locals.push(local, nameBuf, Buffer.from(body.buffer, body.byteOffset, body.byteLength));
     centrals.push(central, nameBuf);
     offset += 30 + nameBuf.length + body.length;
   }
   const cd = Buffer.concat(centrals);
   const eocd = Buffer.alloc(22);
   eocd.writeUInt32LE(0x06054b50, 0);
-  eocd.writeUInt16LE(entries.length, 8);
-  eocd.writeUInt16LE(entries.length, 10);
+  eocd.writeUInt16LE(records.length, 8);
+  eocd.writeUInt16LE(records.length, 10);
   eocd.writeUInt32LE(cd.length, 12);
   eocd.writeUInt32LE(offset, 16);
   return Buffer.concat([...locals, cd, eocd]);
+}
+
+/** A minimal zip writer (stored or deflated records), enough to hand-craft torch-like files. */
+export function makeZip(entries: Array<[string, Uint8Array]>, opts: { deflate?: boolean } = {}): Buffer {
+  return zipRecords(
+    entries.map(([name, data]) => ({
+      name,
+      method: opts.deflate ? 8 : 0,
+      body: opts.deflate ? zlib.deflateRawSync(data) : data,
+      crc: zlib.crc32(data) >>> 0,
+      size: data.length,
+    })),
+  );
 }
 
 /** mulberry32: a small deterministic PRNG. */
@@ -107,6 +128,22 @@ export function str(s: string): Uint8Array {
   h[0] = 0x58;
   h.writeUInt32LE(b.length, 1);
   return Buffer.concat([h, b]);
+}
+
+/** The pickle of torch.save({'w': tensor}) over storage '0' (FloatStorage of `numel` elements) with the given view. */
+export function tensorPickle(size: number[], stride: number[], offset: number, numel = 4): Uint8Array {
+  // prettier-ignore
+  return pk(
+    0x80, 2, '}', str('w'),
+    'ctorch._utils\n_rebuild_tensor_v2\n',
+    '(',
+    '(', str('storage'), 'ctorch\nFloatStorage\n', str('0'), str('cpu'), 'K', numel, 't', 'Q',
+    'K', offset,
+    '(', ...size.flatMap((s) => ['K', s]), 't',
+    '(', ...stride.flatMap((s) => ['K', s]), 't',
+    0x89, 'ccollections\nOrderedDict\n', ')', 'R',
+    't', 'R', 's', '.',
+  );
 }
 
 export interface TensorFacts {

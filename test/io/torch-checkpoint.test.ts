@@ -15,7 +15,7 @@ import {
   rawToFloat32,
   readTorchCheckpoint,
 } from '../../src/io/index.js';
-import { TensorFacts, llamagenDir, makeZip, pk, ptDir, readJson, str, fixturesDir } from './helpers.js';
+import { TensorFacts, llamagenDir, makeZip, pk, ptDir, readJson, str, fixturesDir, tensorPickle } from './helpers.js';
 
 function sha256(b: Uint8Array): string {
   return createHash('sha256').update(b).digest('hex');
@@ -157,20 +157,6 @@ test('a malicious pickle inside a valid zip is refused and nothing runs', async 
 });
 
 test('hand-made zips: missing storage, short storage, out-of-range view, deflated records, CRC', async () => {
-  // {'w': tensor over storage '0' (FloatStorage, 4 elements), offset, size, stride}
-  const tensorPickle = (size: number[], stride: number[], offset: number, numel = 4) =>
-    // prettier-ignore
-    pk(
-      0x80, 2, '}', str('w'),
-      'ctorch._utils\n_rebuild_tensor_v2\n',
-      '(',
-      '(', str('storage'), 'ctorch\nFloatStorage\n', str('0'), str('cpu'), 'K', numel, 't', 'Q',
-      'K', offset,
-      '(', ...size.flatMap((s) => ['K', s]), 't',
-      '(', ...stride.flatMap((s) => ['K', s]), 't',
-      0x89, 'ccollections\nOrderedDict\n', ')', 'R',
-      't', 'R', 's', '.',
-    );
   const data = new Uint8Array(Float32Array.from([1, 2, 3, 4]).buffer);
   const ok = makeZip([
     ['a/data.pkl', tensorPickle([2, 2], [1, 2], 0)],

@@ -79,7 +79,7 @@ test('the inverse-CDF draw follows the softmax, never draws a token of probabili
   assert.deepEqual(edges, [0, 5]);
   assert.throws(
     () => drawTokens(T.tensor([[0, NaN, 1]]), T.tensor([0.5], 'float64'), {}, 'stage 2'),
-    /stage 2: the logits hold NaN or Inf, or no token is allowed/,
+    /stage 2: the logits of row 0 hold NaN or Inf, or allow no token/,
   );
   assert.throws(() => drawTokens(T.tensor([[-Infinity, -Infinity]]), T.tensor([0.5], 'float64'), {}, 'stage 1, token 3'), /stage 1, token 3/);
 });

@@ -16,7 +16,7 @@ const shipped = join(packageRoot, 'models', 'fashion-mnist', 'ctf');
 test('shipped CTF models sample a labelled grid; bad classes and counts are clear errors', async (t) => {
   if (!existsSync(join(shipped, 'run.json'))) return t.skip('no shipped models in models/fashion-mnist/ctf');
   const out = join(mkdtempSync(join(tmpdir(), 'ctf-demo-')), 'grid.png');
-  const flags = { seed: 1, stage2Restrict: true };
+  const flags = { seed: 1, stage2Restrict: true, maxGrid: 1024 };
   await sampleCommand({ run: shipped, class: 'Sneaker', n: 2, out, ...flags });
   const png = PNG.sync.read(readFileSync(out));
   assert.ok(png.width > 64 && png.height > 64);

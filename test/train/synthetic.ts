@@ -1,6 +1,6 @@
 // A tokenizer stand-in for trainer tests: 4x4 block means of the fixture images quantised to 64
 // levels; codewords lie on a half circle so clustering groups neighbouring levels.
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { clusterCodebook, saveClusters, type Clusters } from '../../src/cluster/clusters.js';
@@ -24,6 +24,8 @@ export function blockEncoder(images: Float32Array, n: number): Int32Array {
 
 export interface SyntheticSetup {
   dir: string;
+  /** a stand-in for the tokenizer file a run names (the block encoder has no weights) */
+  tokenizer: string;
   train: string;
   val: string;
   clustersPath: string;
@@ -54,5 +56,7 @@ export async function syntheticSetup(k = 8): Promise<SyntheticSetup> {
   codebook.dispose();
   const clustersPath = join(dir, 'clusters.safetensors');
   await saveClusters(clustersPath, clusters);
-  return { dir, train, val, clustersPath, clusters, valCache };
+  const tokenizer = join(dir, 'blocks.safetensors');
+  writeFileSync(tokenizer, '');
+  return { dir, tokenizer, train, val, clustersPath, clusters, valCache };
 }

@@ -20,7 +20,7 @@ let setup: SyntheticSetup;
 const base = (s: SyntheticSetup, stage: TokenTrainOptions['stage'], run: string, steps: number): TokenTrainOptions => ({
   stage,
   run: join(s.dir, run),
-  tokenizer: 'blocks',
+  tokenizer: s.tokenizer,
   trainCache: s.train,
   valCache: s.val,
   clusters: stage === 'baseline' ? undefined : s.clustersPath,
