@@ -1,7 +1,8 @@
 // Training of the three stages over token caches: stage 1 (GPT over coarse labels), stage 2
 // (auxiliary model: coarse map → every fine token) and the baseline (GPT over fine tokens). What
 // each stage reads, predicts and is scored on is the method's (ctf/stages.ts); this is the data,
-// the optimizer and the run folder around it.
+// the optimizer and the run folder around it. With a process group the ranks share every batch
+// (loop.ts) and rank 0 writes the run folder.
 import { loadClusters } from '../cluster/clusters.js';
 import {
   TRAINING_DEFAULTS,
@@ -13,6 +14,7 @@ import {
   type Stage2Design,
   type StageDropout,
 } from '../ctf/index.js';
+import type { ProcessGroup } from '../dist/group.js';
 import { epochOrder } from '../data/loader.js';
 import { hashUniform } from '../data/rng.js';
 import { loadTokenCache, tokenBatch, tokensPerImage, type TokenCache } from '../data/token-cache.js';
@@ -55,6 +57,9 @@ export interface TokenTrainOptions {
   onProgress?: OnProgress;
   signal?: StopSignal;
   onReport?: (step: number) => void | Promise<void>;
+  /** data-parallel over these ranks (rank 0 writes) */
+  group?: ProcessGroup | null;
+  precision?: T.Precision;
 }
 
 const FLIP_KEY = 0x544f4b46; // "TOKF"
@@ -96,15 +101,17 @@ export async function trainTokens(o: TokenTrainOptions): Promise<LoopResult & { 
     throw new Error(
       `clusters ${o.clusters} label ${clusterFile.idxToCluster.length} codes but the token cache's codebook has ${cache.codebookSize}`,
     );
-  run.writeInfo({
-    tokenizer: o.tokenizer,
-    clusters: o.clusters,
-    trainCache: o.trainCache,
-    valCache: o.valCache,
-    dataset: cache.dataset,
-    classNames: cache.classNames,
-    numClasses: cache.numClasses,
-  });
+  const main = !o.group || o.group.rank === 0;
+  if (main)
+    run.writeInfo({
+      tokenizer: o.tokenizer,
+      clusters: o.clusters,
+      trainCache: o.trainCache,
+      valCache: o.valCache,
+      dataset: cache.dataset,
+      classNames: cache.classNames,
+      numClasses: cache.numClasses,
+    });
   const seed = o.seed ?? 0;
   T.manualSeed(seed);
   const L = tokensPerImage(cache);
@@ -150,11 +157,15 @@ export async function trainTokens(o: TokenTrainOptions): Promise<LoopResult & { 
         clusters: clusterFile ? { id: clusterFile.id, k: clusterFile.k, path: o.clusters } : null,
         tokenizerId: cache.tokenizerId,
         ...(o.stage === 'stage2' ? { stage2: design } : {}),
-        train: { ...o, onReport: undefined, onProgress: undefined, signal: undefined },
+        train: { ...o, onReport: undefined, onProgress: undefined, signal: undefined, group: undefined },
       },
-      microStep: (step, micro) => {
-        const { idx, variant } = stepSamples(cache.n, o.batchSize, step, micro, accum, seed, cache.variants);
-        const { fine, classes } = batchOf(cache, idx, variant);
+      batchSize: o.batchSize,
+      group: o.group,
+      precision: o.precision,
+      microStep: (step, micro, part) => {
+        const all = stepSamples(cache.n, o.batchSize, step, micro, accum, seed, cache.variants);
+        const to = part.from + part.count;
+        const { fine, classes } = batchOf(cache, all.idx.subarray(part.from, to), all.variant.subarray(part.from, to));
         const { loss, acc } = stageLoss(o.stage, model, classes, fine, clusters, design);
         return { loss, metrics: { acc: acc.item() } };
       },
