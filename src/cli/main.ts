@@ -4,7 +4,9 @@
 import { Command } from 'commander';
 import { CLUSTER_METHODS } from '../cluster/kmeans.js';
 import { STAGES } from '../ctf/index.js';
-import { intList, nonNegInt, oneOf, positiveInt, positiveNumber } from './parse.js';
+import { addComputeFlags } from './compute-flags.js';
+import { addLaunchCommand } from './launch-cmd.js';
+import { fraction, intList, nonNegInt, oneOf, positiveInt, positiveNumber } from './parse.js';
 import { addSamplingFlags } from './sampling-flags.js';
 
 const program = new Command();
@@ -102,7 +104,10 @@ for (const stage of STAGES) {
     .option('--seed <s>', 'random seed', nonNegInt, 0)
     .option('--validate-every <n>', 'steps between validations', positiveInt)
     .option('--save-every <n>', 'steps between checkpoints', positiveInt)
+    .option('--dropout <p>', 'token, residual and FFN dropout (default 0.1)', fraction)
+    .option('--class-dropout <p>', 'class dropout, for classifier-free guidance (default 0.1)', fraction)
     .option('--resume', "continue from the run's last checkpoint");
+  addComputeFlags(cmd);
   if (alias) cmd.alias(alias);
   if (stage !== 'baseline') cmd.requiredOption('--clusters <file>', 'cluster file (ctfgen cluster)');
   if (stage === 'stage2')
@@ -116,8 +121,7 @@ for (const stage of STAGES) {
 }
 
 const tokenizer = program.command('tokenizer').description('the VQ tokenizer: train, evaluate, encode datasets');
-tokenizer
-  .command('train')
+addComputeFlags(tokenizer.command('train'))
   .description('train a LlamaGen VQ tokenizer with a large codebook')
   .option('--preset <name>', 'fashion-mnist | emoji | tiny', 'fashion-mnist')
   .requiredOption('--out <ckpt>', 'checkpoint to write (reconstruction grids and metrics go beside it)')
@@ -158,7 +162,7 @@ tokenizer
     await tokenizerEncodeCommand(o);
   });
 
-addSamplingFlags(program.command('sample'))
+addComputeFlags(addSamplingFlags(program.command('sample')))
   .description('generate a PNG grid of images from a trained run (CTF: stage 1 + stage 2; or the baseline)')
   .option('--run <dir>', 'run folder', 'models/fashion-mnist/ctf')
   .option('--class <id|name|all>', 'class id or name; all = one row per class', 'all')
@@ -210,7 +214,7 @@ program
     for (const f of await exportRun(o.run, o.out, o.tokenizerOut)) console.log(f);
   });
 
-const evalCmd = addSamplingFlags(program.command('eval'))
+const evalCmd = addComputeFlags(addSamplingFlags(program.command('eval')))
   .enablePositionalOptions()
   .description("FID / IS / precision / recall / class accuracy of a run's samples (and the feature classifier they use)")
   .option('--run <dir>', 'run folder')
@@ -228,10 +232,8 @@ const evalCmd = addSamplingFlags(program.command('eval'))
     const { evalCommand } = await import('./eval-cmd.js');
     await evalCommand(o);
   });
-evalCmd
-  .command('classifier')
-  .description('the feature classifier behind FID/IS/precision/recall')
-  .command('train')
+const classifierTrain = evalCmd.command('classifier').description('the feature classifier behind FID/IS/precision/recall').command('train');
+addComputeFlags(classifierTrain)
   .description('train the feature classifier for a dataset')
   .requiredOption('--data <preset|spec>', 'fashion-mnist | emoji | a training dataset spec')
   .option('--test <spec>', 'test split (required for a plain dataset spec)')
@@ -245,6 +247,8 @@ evalCmd
     const { classifierTrainCommand } = await import('./eval-cmd.js');
     await classifierTrainCommand(o);
   });
+
+addLaunchCommand(program);
 
 program
   .command('report')

@@ -1,13 +1,17 @@
 // `ctfgen sample --run <dir>`: a PNG grid of generated images (one row per class with --class all).
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { isMainProcess } from '../dist/env.js';
+import type { ProcessGroup } from '../dist/group.js';
 import { loadRun } from '../run/load-run.js';
-import { resolveClass, sampleImages } from '../sample/images.js';
+import { sampleImagesSpread } from '../sample/distributed.js';
+import { resolveClass } from '../sample/images.js';
 import { imageGrid } from '../viz/index.js';
+import { withCompute, type ComputeFlags } from './compute-flags.js';
 import { progressReporter } from './progress.js';
 import { samplingFromFlags, type SamplingFlags } from './sampling-flags.js';
 
-export interface SampleCmdOptions extends SamplingFlags {
+export interface SampleCmdOptions extends SamplingFlags, Partial<ComputeFlags> {
   run: string;
   class: string;
   n: number;
@@ -17,6 +21,10 @@ export interface SampleCmdOptions extends SamplingFlags {
 
 export async function sampleCommand(o: SampleCmdOptions): Promise<void> {
   if (!Number.isInteger(o.n) || o.n < 1) throw new Error(`--n must be a positive integer, got ${o.n}`);
+  await withCompute({ device: o.device ?? 'cpu', precision: o.precision ?? 'fp32' }, (group) => sampleWith(o, group));
+}
+
+async function sampleWith(o: SampleCmdOptions, group: ProcessGroup | null): Promise<void> {
   const run = await loadRun(o.run, o.system);
   const bar = progressReporter();
   try {
@@ -25,14 +33,19 @@ export async function sampleCommand(o: SampleCmdOptions): Promise<void> {
     const classList = all ? names.map((_, i) => i) : [resolveClass(o.class, names)];
     const classes = classList.flatMap((c) => Array<number>(o.n).fill(c));
     const t0 = performance.now();
-    const r = sampleImages(run, {
-      classes,
-      seed: o.seed,
-      sampling: samplingFromFlags(o),
-      batchSize: o.batchSize,
-      onProgress: (p) => bar({ phase: p.stage, done: p.done, total: p.total }),
-    });
+    const r = sampleImagesSpread(
+      run,
+      {
+        classes,
+        seed: o.seed,
+        sampling: samplingFromFlags(o),
+        batchSize: o.batchSize,
+        onProgress: (p) => bar({ phase: p.stage, done: p.done, total: p.total }),
+      },
+      { group, precision: o.precision },
+    );
     bar.stop();
+    if (!isMainProcess()) return;
     const secs = (performance.now() - t0) / 1000;
     const [N, c, h, w] = r.shape;
     const cols = all ? o.n : Math.min(o.n, 8);
