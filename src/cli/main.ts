@@ -131,6 +131,7 @@ addComputeFlags(tokenizer.command('train'))
   .option('--batch-size <n>', 'batch size', positiveInt)
   .option('--lr <x>', 'peak learning rate', positiveNumber)
   .option('--entropy-loss <w>', 'entropy loss weight (LlamaGen entropy_loss_ratio)', positiveNumber)
+  .option('--val-images <n>', 'test images of the periodic validation (default 512)', positiveInt)
   .option('--seed <s>', 'random seed', nonNegInt, 0)
   .option('--resume', 'continue from the checkpoint at --out')
   .action(async (o) => {

@@ -6,7 +6,7 @@
 // ranks share every batch (the loop); code usage is summed over the ranks every step, and rank 0
 // decides the restarts (from the whole batch) and hands the codebook to the others.
 import { join } from 'node:path';
-import { allReduceNumbers } from '../dist/collectives.js';
+import { allGatherRows, allReduceNumbers } from '../dist/collectives.js';
 import type { ProcessGroup } from '../dist/group.js';
 import type { IndexRange } from '../dist/shard.js';
 import { batchAtStep, batches } from '../data/loader.js';
@@ -63,6 +63,7 @@ export async function trainTokenizer(o: TokenizerTrainOptions): Promise<LoopResu
   const usage = new Float64Array(V); // code counts in the current restart window (all ranks)
   const stepUsage = new Float64Array(V); // this rank's code counts in the current step
   const group = o.group ?? null;
+  let stepCodes: { codes: Int32Array; perImage: number } = { codes: new Int32Array(0), perImage: 0 }; // this rank's codes of this step
   let restarts = 0;
   const valN = Math.min(test.length, o.valImages ?? 512);
   const valBatch = batches(test, { batchSize: valN, shuffle: false, transform: p.transform }).next().value!;
@@ -108,15 +109,18 @@ export async function trainTokenizer(o: TokenizerTrainOptions): Promise<LoopResu
       microStep: (step, _micro, part) => {
         const b = stepBatch(ds, p, batchSize, step, seed, part);
         const images = T.fromArray(b.images, [b.n, b.c, b.h, b.w]);
-        const f = model.forward(images);
+        const f = model.forward(images, { recordUsage: !group });
         const recon = f.recon.sub(images).square().mean();
         let loss = recon.add(f.codebookLoss).add(f.commitLoss);
         if (f.entropyLoss) loss = loss.add(f.entropyLoss);
-        for (const c of f.codes.toInt32Array()) stepUsage[c]!++;
+        stepCodes = { codes: f.codes.toInt32Array(), perImage: f.codes.numel / b.n };
+        for (const c of stepCodes.codes) stepUsage[c]!++;
         return { loss, metrics: { recon: recon.item() } };
       },
       afterStep: (step, metrics): Record<string, number> => {
         const counts = group ? allReduceNumbers(group, stepUsage) : stepUsage;
+        // LlamaGen's record of recent codes takes the whole batch's, in order
+        if (group) recordBatchUsage(model, allGatherRows(group, stepCodes.codes, batchSize, stepCodes.perImage));
         for (let c = 0; c < V; c++) usage[c]! += counts[c]!;
         stepUsage.fill(0);
         const psnr = 10 * Math.log10(4 / metrics.recon!);
@@ -143,6 +147,10 @@ export async function trainTokenizer(o: TokenizerTrainOptions): Promise<LoopResu
     optimizer.dispose();
     valImages.dispose();
   }
+}
+
+function recordBatchUsage(model: VQModel, codes: Int32Array): void {
+  T.tidy(() => model.quantizer.recordUsage(T.fromArray(codes, [codes.length], 'int64')));
 }
 
 /** Re-seeds every code with zero usage by a random (normalised) latent of the batch's images. */
