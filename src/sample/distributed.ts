@@ -1,12 +1,13 @@
-// Sampling shared out over the ranks of a process group: rank r draws images rankRange(N, r, size)
-// of the request, numbered by their index in the whole request, so each image is the one a single
-// process would draw (seeds.ts); every rank then holds the whole set, in order.
+// Sampling shared out over the ranks of a process group: the ranks take whole batches of the
+// request (rankRange in units of the batch size), numbered by their index in the whole request, so
+// every image is drawn in the very batch, from the very seed (seeds.ts), that one process would use:
+// the output is bit for bit the same for any number of ranks. Every rank then holds the whole set.
 import { allGatherRows, allReduceNumbers } from '../dist/collectives.js';
 import type { ProcessGroup } from '../dist/group.js';
 import { rankRange } from '../dist/shard.js';
 import type { LoadedRun } from '../run/load-run.js';
 import * as T from '../torch/index.js';
-import { sampleImages, type SampleRequest, type SampledImages } from './images.js';
+import { DEFAULT_BATCH_SIZE, sampleImages, type SampleRequest, type SampledImages } from './images.js';
 
 export interface SpreadOptions {
   /** ranks sharing the work (null: this process draws everything) */
@@ -18,7 +19,8 @@ export function sampleImagesSpread(run: LoadedRun, r: SampleRequest, o: SpreadOp
   const group = o.group ?? null;
   if (!group) return T.withPrecision(o.precision, () => sampleImages(run, r));
   const n = r.classes.length;
-  const mine = rankRange(n, group.rank, group.size);
+  const unit = r.batchSize ?? DEFAULT_BATCH_SIZE;
+  const mine = rankRange(n, group.rank, group.size, unit);
   const local = T.withPrecision(o.precision, () =>
     sampleImages(run, {
       ...r,
@@ -35,10 +37,10 @@ export function sampleImagesSpread(run: LoadedRun, r: SampleRequest, o: SpreadOp
   );
   const s = allReduceNumbers(group, [local.seconds.stage1, local.seconds.stage2, local.seconds.decode], 'max');
   return {
-    images: allGatherRows(group, local.images, n, c! * h! * w!),
+    images: allGatherRows(group, local.images, n, c! * h! * w!, unit),
     shape: [n, c!, h!, w!],
-    tokens: allGatherRows(group, local.tokens, n, L!),
-    coarse: run.kind === 'ctf' ? allGatherRows(group, local.coarse ?? new Int32Array(0), n, coarseL!) : undefined,
+    tokens: allGatherRows(group, local.tokens, n, L!, unit),
+    coarse: run.kind === 'ctf' ? allGatherRows(group, local.coarse ?? new Int32Array(0), n, coarseL!, unit) : undefined,
     seconds: { stage1: s[0]!, stage2: s[1]!, decode: s[2]! },
   };
 }
