@@ -9,25 +9,28 @@ import { join } from 'node:path';
 import { ProcessGroup } from '../../src/dist/group.js';
 import { loadRun } from '../../src/run/load-run.js';
 import { sampleImages } from '../../src/sample/images.js';
-import { MetricsLog } from '../../src/train/metrics-log.js';
-import { trainTokens } from '../../src/train/train-tokens.js';
 import * as T from '../../src/torch/index.js';
 import { packageRoot } from '../../src/util/package-root.js';
 import { assertClose } from '../helpers.js';
-import { syntheticSetup } from '../train/synthetic.js';
+import { syntheticSetup, trainToyBaseline } from '../train/synthetic.js';
 import { freePort, rankEnv, start } from '../dist/helpers.js';
 
 const gpus = T.cudaDeviceCount();
 const skip = gpus === 0 && 'no CUDA device visible to this addon';
 
-/** fn's result computed on `device`, then on the CPU (the device is reset afterwards). */
+/** fn's result computed on `device` (the CPU is the device again afterwards, also for a promise). */
 function on<R>(device: string, fn: () => R): R {
   T.setDevice(device);
+  let r: R;
   try {
-    return fn();
-  } finally {
+    r = fn();
+  } catch (e) {
     T.setDevice('cpu');
+    throw e;
   }
+  if (r instanceof Promise) return r.finally(() => T.setDevice('cpu')) as R;
+  T.setDevice('cpu');
+  return r;
 }
 
 test('ops on cuda:0 give the CPU results; copy-out comes back through the CPU', { skip }, () => {
@@ -60,28 +63,8 @@ test('a seed draws the same numbers on the CPU and on CUDA', { skip }, () => {
 
 test('training on CUDA follows the CPU run; bf16 on CUDA follows float32', { skip }, async () => {
   const s = await syntheticSetup();
-  const train = async (name: string, device: string, precision: T.Precision) => {
-    T.setDevice(device);
-    try {
-      const r = await trainTokens({
-        stage: 'baseline',
-        run: join(s.dir, name),
-        tokenizer: 'blocks',
-        trainCache: s.train,
-        model: { dim: 64, nLayer: 2, nHead: 2 },
-        steps: 20,
-        batchSize: 16,
-        schedule: { lr: 3e-3 },
-        dropout: { token: 0, resid: 0, ffn: 0, class: 0 },
-        seed: 1,
-        precision,
-      });
-      r.model.dispose();
-    } finally {
-      T.setDevice('cpu');
-    }
-    return new MetricsLog(join(s.dir, name, 'baseline.metrics.jsonl')).read().map((r) => r.loss as number);
-  };
+  const train = (name: string, device: string, precision: T.Precision) =>
+    on(device, () => trainToyBaseline(s, name, { dim: 64, nLayer: 2, steps: 20, batchSize: 16, precision }));
   const cpu = await train('cpu', 'cpu', 'fp32');
   assertClose(await train('cuda', 'cuda:0', 'fp32'), cpu, 1e-3, 'CUDA float32 losses');
   const bf16 = await train('cuda-bf16', 'cuda:0', 'bf16');
@@ -93,16 +76,15 @@ test(
   'the shipped CTF models sample on CUDA what they sample on the CPU',
   { skip: skip || (!existsSync(join(shipped, 'run.json')) && 'no shipped models') },
   async () => {
-    const draw = async (device: string) => {
-      T.setDevice(device);
-      const run = await loadRun(shipped);
-      try {
-        return sampleImages(run, { classes: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], seed: 3 });
-      } finally {
-        run.dispose();
-        T.setDevice('cpu');
-      }
-    };
+    const draw = (device: string) =>
+      on(device, async () => {
+        const run = await loadRun(shipped);
+        try {
+          return sampleImages(run, { classes: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], seed: 3 });
+        } finally {
+          run.dispose();
+        }
+      });
     const [gpu, cpu] = [await draw('cuda:0'), await draw('cpu')];
     const same = gpu.tokens.reduce((n, t, i) => n + (t === cpu.tokens[i] ? 1 : 0), 0) / cpu.tokens.length;
     // a draw whose uniform falls within rounding of a CDF step may tip either way

@@ -7,9 +7,7 @@ import { join } from 'node:path';
 import * as T from '../../src/torch/index.js';
 import { Linear } from '../../src/nn/index.js';
 import { loadCheckpoint } from '../../src/io/index.js';
-import { MetricsLog } from '../../src/train/metrics-log.js';
-import { trainTokens } from '../../src/train/train-tokens.js';
-import { syntheticSetup } from '../train/synthetic.js';
+import { syntheticSetup, trainToyBaseline } from '../train/synthetic.js';
 
 test('tensors live on the current device; CUDA on a libtorch without it is a clear error', () => {
   assert.equal(T.currentDevice(), 'cpu');
@@ -57,27 +55,8 @@ test('bf16 autocast: matmuls in bfloat16, the loss in float32, the weights untou
 
 test('training in bf16 follows the float32 run and keeps float32 weights and optimizer state', async () => {
   const s = await syntheticSetup();
-  const run = (name: string, precision: T.Precision) =>
-    trainTokens({
-      stage: 'baseline',
-      run: join(s.dir, name),
-      tokenizer: 'blocks',
-      trainCache: s.train,
-      model: { dim: 32, nLayer: 1, nHead: 2 },
-      steps: 6,
-      batchSize: 8,
-      schedule: { lr: 3e-3 },
-      dropout: { token: 0, resid: 0, ffn: 0, class: 0 },
-      seed: 1,
-      precision,
-    });
-  for (const [name, p] of [
-    ['fp32', 'fp32'],
-    ['bf16', 'bf16'],
-  ] as const)
-    (await run(name, p)).model.dispose();
-  const losses = (name: string) => new MetricsLog(join(s.dir, name, 'baseline.metrics.jsonl')).read().map((r) => r.loss as number);
-  const [a, b] = [losses('fp32'), losses('bf16')];
+  const toy = { dim: 32, nLayer: 1, steps: 6, batchSize: 8 };
+  const [a, b] = [await trainToyBaseline(s, 'fp32', toy), await trainToyBaseline(s, 'bf16', { ...toy, precision: 'bf16' })];
   assert.equal(b.length, 6);
   b.forEach((l, i) => assert.ok(Math.abs(l - a[i]!) < 0.03 * a[i]!, `step ${i + 1}: bf16 loss ${l} vs float32 ${a[i]}`));
   assert.notDeepEqual(b, a, 'bf16 really ran in bfloat16');
