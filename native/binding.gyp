@@ -6,8 +6,8 @@
   # nvidia-cuda-runtime and nvidia-nccl wheels, or /usr/local/cuda/include).
   "variables": {
     "libtorch%": "<!(node -p \"process.env.LIBTORCH || ''\")",
-    "cuda%": "<!(node libtorch-flags.cjs cuda)",
-    "cxx11_abi%": "<!(node libtorch-flags.cjs abi)",
+    "cuda%": "<!(node libtorch-flags.mjs cuda)",
+    "cxx11_abi%": "<!(node libtorch-flags.mjs abi)",
     "cuda_include%": "<!(node -p \"process.env.CTFGEN_CUDA_INCLUDE || ''\")"
   },
   "targets": [

@@ -3,8 +3,8 @@
 //   abi  — the _GLIBCXX_USE_CXX11_ABI its C++ library names were compiled with (PyTorch wheels
 //          before 2.7 use 0, Debian and recent wheels 1): libc10's symbol table holds `__cxx11`
 //          names only under the new ABI. CTFGEN_CXX11_ABI overrides the guess.
-const { existsSync, readFileSync } = require('node:fs');
-const { join } = require('node:path');
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 const root = process.env.LIBTORCH || '';
 const what = process.argv[2];
 if (what === 'cuda') console.log(root && existsSync(join(root, 'lib', 'libtorch_cuda.so')) ? 1 : 0);
