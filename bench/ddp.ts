@@ -121,19 +121,10 @@ function run(argv: string[], env: Record<string, string>): Record<string, number
   return JSON.parse(line) as Record<string, number>;
 }
 
-const launch2 = (args: string[]) => [
-  process.execPath,
-  cli,
-  'launch',
-  '--nproc-per-node',
-  '2',
-  '--master-port',
-  String(29400 + Math.floor(Math.random() * 500)),
-  '--',
-  process.execPath,
-  self,
-  ...args,
-];
+const launch2 = (args: string[]) => {
+  const port = String(29400 + Math.floor(Math.random() * 500));
+  return [process.execPath, cli, 'launch', '--nproc-per-node=2', `--master-port=${port}`, '--', process.execPath, self, ...args];
+};
 
 async function randomTokenData(dir: string): Promise<void> {
   const [n, L, V, K] = [2000, 64, 4096, 128];

@@ -6,17 +6,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { cli, freePort, start } from './helpers.js';
 
-const launchArgs = (port: number, ...more: string[]) => [
-  process.execPath,
-  cli,
-  'launch',
-  '--nproc-per-node',
-  '2',
-  '--master-port',
-  String(port),
-  ...more,
-  '--',
-];
+const launchArgs = (port: number) => [process.execPath, cli, ...'launch --nproc-per-node 2 --master-port'.split(' '), String(port), '--'];
 
 test('every worker gets the torchrun variables; its lines come out prefixed with its rank', async () => {
   const port = await freePort();

@@ -59,6 +59,15 @@ const files = (run: string, stage: string) => ({
 const launch = async (n: number, args: string[], extra: string[] = []) =>
   ctfgen(['launch', '--nproc-per-node', String(n), '--master-port', String(await freePort()), ...extra, '--', 'ctfgen', ...args]);
 
+/** A command that writes a checkpoint `out` (and `<out>.metrics.jsonl`), run alone and in 2 processes. */
+async function aloneAndInTwo(name: string, args: (out: string) => string[]) {
+  const files = (out: string) => ({ metrics: `${out}.metrics.jsonl`, checkpoint: out });
+  const [one, two] = [join(s.dir, `${name}-one.safetensors`), join(s.dir, `${name}-two.safetensors`)];
+  ctfgen(args(one));
+  const { stdout } = await launch(2, args(two));
+  return { one: files(one), two: files(two), stdout };
+}
+
 test('stage 1 with gradient accumulation: 2 processes (ctfgen launch) train as 1', async () => {
   const accum = ['--grad-accum', '2'];
   ctfgen(trainArgs('stage1', 'one-s1', accum));
@@ -126,70 +135,37 @@ test(
 );
 
 test('tokenizer training (with dead-code restarts) in 2 processes trains as 1', async () => {
-  const args = (out: string) => [
-    'tokenizer',
-    'train',
-    '--preset',
-    'tiny',
+  const { one, two } = await aloneAndInTwo('tok', (out) => [
+    ...'tokenizer train --preset tiny --batch-size 7 --val-images 8 --seed 2'.split(' '),
     '--steps',
     String(STEPS),
-    '--batch-size',
-    '7',
-    '--val-images',
-    '8',
-    '--seed',
-    '2',
     '--out',
-    join(s.dir, out),
-  ];
-  ctfgen(args('tok-one.safetensors'));
-  await launch(2, args('tok-two.safetensors'));
-  const f = (out: string) => ({ metrics: join(s.dir, `${out}.metrics.jsonl`), checkpoint: join(s.dir, out) });
-  const used = 'quantize.codebook_used';
-  await assertSameTraining(f('tok-one.safetensors'), f('tok-two.safetensors'), STEPS, { wholeModel: true, skip: [used] });
-  // LlamaGen's record of recent codes: the same but where rounding tipped a near-tie between two codes
-  const [a, b] = await Promise.all([
-    loadCheckpoint(f('tok-one.safetensors').checkpoint),
-    loadCheckpoint(f('tok-two.safetensors').checkpoint),
+    out,
   ]);
+  const used = 'quantize.codebook_used';
+  await assertSameTraining(one, two, STEPS, { wholeModel: true, skip: [used] });
+  // LlamaGen's record of recent codes: the same but where rounding tipped a near-tie between two codes
+  const [a, b] = await Promise.all([loadCheckpoint(one.checkpoint), loadCheckpoint(two.checkpoint)]);
   const [ua, ub] = [a, b].map((c) => c.tensors.get(used)!.data);
   const differ = ua!.reduce((n, x, i) => n + (x !== ub![i] ? 1 : 0), 0);
   assert.ok(differ <= ua!.length / 1000, `${differ} bytes of ${used} differ`);
-  const restarts = (out: string) =>
-    new MetricsLog(f(out).metrics)
+  const restarts = (run: { metrics: string }) =>
+    new MetricsLog(run.metrics)
       .read()
       .filter((r) => r.restarts !== undefined)
       .map((r) => r.restarts);
-  assert.ok(Number(restarts('tok-one.safetensors').at(-1)) > 0, 'the run restarted dead codes');
-  assert.deepEqual(restarts('tok-two.safetensors'), restarts('tok-one.safetensors'));
+  assert.ok(Number(restarts(one).at(-1)) > 0, 'the run restarted dead codes');
+  assert.deepEqual(restarts(two), restarts(one));
 });
 
 test('feature classifier training in 2 processes trains as 1', async () => {
   // fixture: 300 images, batch 30 → 10 steps per epoch. At the preset's 2e-3 on this toy set a
   // max-pool or ReLU decision flipped by rounding (convolutions of 15 and 30 images round
   // differently) moves single weights by up to 1e-3 within 20 steps; at 5e-4 they stay within 1e-5.
-  const args = (out: string) => [
-    'eval',
-    'classifier',
-    'train',
-    '--data',
-    'fixture',
-    '--test',
-    'fixture',
-    '--epochs',
-    '2',
-    '--batch-size',
-    '30',
-    '--lr',
-    '5e-4',
-    '--out',
-    join(s.dir, out),
-  ];
-  ctfgen(args('cls-one.safetensors'));
-  const r = await launch(2, args('cls-two.safetensors'));
-  assert.match(r.stdout, /^\[0\] classifier .*: test accuracy/m);
-  const f = (out: string) => ({ metrics: join(s.dir, `${out}.metrics.jsonl`), checkpoint: join(s.dir, out) });
-  await assertSameTraining(f('cls-one.safetensors'), f('cls-two.safetensors'), STEPS);
+  const classifier = '--data fixture --test fixture --epochs 2 --batch-size 30 --lr 5e-4'.split(' ');
+  const { one, two, stdout } = await aloneAndInTwo('cls', (out) => ['eval', 'classifier', 'train', ...classifier, '--out', out]);
+  assert.match(stdout, /^\[0\] classifier .*: test accuracy/m);
+  await assertSameTraining(one, two, STEPS);
 });
 
 test('a killed process ends the run within the timeout naming it; the run resumes with 1 process and ends as an uninterrupted one', async () => {
