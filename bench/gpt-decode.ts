@@ -5,7 +5,8 @@
 // (gpt_decode_ref.py, LlamaGen's GPT in plain torch) runs on the very weights and classes exported
 // from here, and the two token maps are compared. One timed run each side after a short warm-up
 // (GPT-B is ~51 GFLOP per image and row, heavy on a small CPU). Target: ours/PyTorch ≤ 1.1x.
-//   run: npx tsc -p tsconfig.json && node dist/bench/gpt-decode.js [--quick] [--size B|L|...] [--batch 8]
+// --device cuda runs both sides on the GPU (scripts/gpu-check.sh).
+//   run: npx tsc -p tsconfig.json && node dist/bench/gpt-decode.js [--quick] [--size B|L|...] [--batch 8] [--device cuda]
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,6 +35,9 @@ const config: GPTConfig = quick
 const numTokens = config.blockSize;
 const warmTokens = quick ? 4 : 8;
 
+const device = argValue('--device') ?? 'cpu';
+T.setDevice(device);
+process.env.CTFGEN_BENCH_DEVICE = device;
 T.manualSeed(0);
 const model = new GPT(config).eval();
 // LlamaGen zero-initialises the head; random logits make the argmax tokens vary (and comparable)
@@ -43,7 +47,7 @@ const params = model.parameterCount();
 console.log(
   `GPT${quick ? ' (quick: tiny)' : `-${size}`} decode: dim ${model.config.dim}, ${model.config.nLayer} layers, ${model.config.nHead} heads, ` +
     `vocab ${model.config.vocabSize}, ${(params / 1e6).toFixed(1)}M params; batch ${batch} × CFG ${cfgScale} (${2 * batch} rows), ` +
-    `prefill + ${numTokens - 1} cached steps = ${numTokens} tokens/image, greedy; ${T.getNumThreads()} threads; one timed run after a ${warmTokens}-token warm-up`,
+    `prefill + ${numTokens - 1} cached steps = ${numTokens} tokens/image, greedy; ${device === 'cpu' ? `${T.getNumThreads()} threads` : device}; one timed run after a ${warmTokens}-token warm-up`,
 );
 
 function oursOnce(n: number): { prefillMs: number; totalMs: number; tokens: number[] } {

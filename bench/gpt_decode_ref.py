@@ -4,7 +4,7 @@
 #   usage: python3 gpt_decode_ref.py <dir with gpt.json, gpt.bin> <warm-up tokens> <cfg scale> <tokens>
 import json, sys, time
 import torch
-from llamagen_ref import build_gpt, setup_threads
+from llamagen_ref import build_gpt, setup_threads, sync
 
 setup_threads()
 torch.set_grad_enabled(False)
@@ -25,6 +25,7 @@ def generate(n):
         return (u + (c - u) * cfg).argmax(-1)
 
     tok = pick(model.cached(model.cls_embedding(cond, train=False), 0)[:, -1])
+    sync()
     t_prefill = time.perf_counter()
     tokens = [tok]
     for i in range(1, n):
@@ -37,6 +38,7 @@ def generate(n):
 generate(warm)
 t0 = time.perf_counter()
 seq, t_prefill = generate(n_tokens)
+sync()
 t1 = time.perf_counter()
 print(
     json.dumps(

@@ -15,8 +15,20 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 
+# the device of the TypeScript side (--device of the benchmark); CUDA needs PyTorch >= 2.0 here
+DEVICE = os.environ.get("CTFGEN_BENCH_DEVICE", "cpu")
+
+
 def setup_threads():
     torch.set_num_threads(int(os.environ.get("CTFGEN_THREADS", os.cpu_count())))
+    if DEVICE != "cpu":
+        torch.set_default_device(DEVICE)
+
+
+def sync():
+    """Waits for the device's queued work (timings on CUDA)."""
+    if DEVICE != "cpu":
+        torch.cuda.synchronize()
 
 
 def median(xs):
@@ -206,4 +218,4 @@ def build_gpt(d, name):
     meta, tensors = load_tensors(d, name)
     model = GPT(meta["config"])
     model.load_state_dict({k: v for k, v in tensors.items() if not k.startswith("data.")}, strict=True)
-    return meta, model, {k[5:]: v for k, v in tensors.items() if k.startswith("data.")}
+    return meta, model, {k[5:]: v.to(DEVICE) for k, v in tensors.items() if k.startswith("data.")}

@@ -9,8 +9,10 @@
 // torch.optim.AdamW and clip_grad_norm_) starts from the very weights, cluster map and batches
 // exported from here; with --no-dropout (every dropout 0) the two loss curves must agree, with
 // dropout they differ by the random masks only. Median step time after a warm-up.
-// Target: ours/PyTorch ≤ 1.2x.
-//   run: npx tsc -p tsconfig.json && node dist/bench/train-step.js [--quick] [--no-dropout] [--steps 10] [--aux-mask]
+// Target: ours/PyTorch ≤ 1.2x. --gpt-b times the baseline at LlamaGen's GPT-B instead (dim 768, 12
+// layers, 16x16 tokens, 16384 codes, 1000 classes, batch 32); --device cuda runs both sides on the
+// GPU (scripts/gpu-check.sh).
+//   run: npx tsc -p tsconfig.json && node dist/bench/train-step.js [--quick] [--no-dropout] [--steps 10] [--aux-mask] [--gpt-b] [--device cuda]
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -37,10 +39,14 @@ const noDropout = process.argv.includes('--no-dropout');
 const auxMask = process.argv.includes('--aux-mask');
 const steps = Number(argValue('--steps') ?? (quick ? 2 : 10));
 const warmup = quick ? 1 : 3;
-const batch = quick ? 4 : 32;
-const L = quick ? 16 : 64;
-const size = quick ? { dim: 64, nLayer: 2, nHead: 2 } : { dim: 128, nLayer: 4, nHead: 4 };
-const [K, V, numClasses] = [128, 4096, 10];
+const gptB = process.argv.includes('--gpt-b');
+const device = argValue('--device') ?? 'cpu';
+T.setDevice(device);
+process.env.CTFGEN_BENCH_DEVICE = device;
+const batch = Number(argValue('--batch') ?? (quick ? 4 : 32));
+const L = quick ? 16 : gptB ? 256 : 64;
+const size = quick ? { dim: 64, nLayer: 2, nHead: 2 } : gptB ? { dim: 768, nLayer: 12, nHead: 12 } : { dim: 128, nLayer: 4, nHead: 4 };
+const [K, V, numClasses] = gptB ? [128, 16384, 1000] : [128, 4096, 10];
 const p = noDropout ? 0 : 0.1;
 const opt = { lr: 1e-3, betas: [0.9, 0.95] as [number, number], weightDecay: 0.05, gradClip: 1.0 };
 const numBatches = 4;
@@ -49,7 +55,7 @@ const STAGE_NAMES: Record<Stage, string> = { stage1: 'stage 1', stage2: 'stage 2
 console.log(
   `Training step${quick ? ' (quick: tiny)' : ''}: batch ${batch} × ${L} tokens, dim ${size.dim}, ${size.nLayer} layers, ${size.nHead} heads, ` +
     `K = ${K}, V = ${V}; AdamW lr ${opt.lr}, betas ${opt.betas.join('/')}, wd ${opt.weightDecay} (matrices), clip ${opt.gradClip}, ` +
-    `dropout ${p}${auxMask ? ', stage-2 loss masked to clusters' : ''}; ${T.getNumThreads()} threads; median of ${steps} steps after ${warmup} warm-up`,
+    `dropout ${p}${auxMask ? ', stage-2 loss masked to clusters' : ''}; ${device === 'cpu' ? `${T.getNumThreads()} threads` : device}; median of ${steps} steps after ${warmup} warm-up`,
 );
 
 T.manualSeed(0);
@@ -64,7 +70,7 @@ const stageConfig = (stage: Stage): GPTConfig =>
   stageModelConfig(stage, size, { numClasses, blockSize: L, codebookSize: V, k: K }, { dropout: { token: p, resid: p, ffn: p, class: p } });
 
 const dir = mkdtempSync(join(tmpdir(), 'ctfgen-train-bench-'));
-const stages: Stage[] = ['stage1', 'stage2', 'baseline'];
+const stages: Stage[] = gptB ? ['baseline'] : ['stage1', 'stage2', 'baseline'];
 const ours: Record<string, { stepMs: number; losses: number[] }> = {};
 try {
   for (const stage of stages) {
@@ -109,7 +115,14 @@ try {
     model.dispose();
   }
 
-  const ref = runPythonBench<Ref>('train_step_ref.py', [dir, String(warmup), String(steps), JSON.stringify(opt), auxMask ? '1' : '0']);
+  const ref = runPythonBench<Ref>('train_step_ref.py', [
+    dir,
+    String(warmup),
+    String(steps),
+    JSON.stringify(opt),
+    auxMask ? '1' : '0',
+    stages.join(','),
+  ]);
   const tps = (ms: number) => ((batch * L) / (ms / 1e3)).toFixed(0);
   const rows = [['', 'ours ms', 'ours tok/s', 'PyTorch ms', 'PyTorch tok/s', 'ours/PyTorch', 'loss: first', 'last (ours | PyTorch)']];
   for (const stage of stages) {

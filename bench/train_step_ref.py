@@ -2,15 +2,16 @@
 # the baseline, LlamaGen-style: loss and accuracy read back, backward, clip_grad_norm_,
 # torch.optim.AdamW over LlamaGen's two groups (weight decay on dim >= 2 tensors), zero_grad(set_to_none).
 # Starts from the weights, cluster map and batches the TypeScript side exported. Prints one JSON line.
-#   usage: python3 train_step_ref.py <dir> <warm-up steps> <timed steps> <optimizer json> <aux mask 0|1>
+#   usage: python3 train_step_ref.py <dir> <warm-up steps> <timed steps> <optimizer json> <aux mask 0|1> [stages, e.g. baseline]
 import json, sys, time
 import torch
 import torch.nn.functional as F
-from llamagen_ref import build_gpt, median, setup_threads
+from llamagen_ref import build_gpt, median, setup_threads, sync
 
 setup_threads()
 torch.manual_seed(0)
 d, warmup, steps, opt, aux_mask = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), json.loads(sys.argv[4]), sys.argv[5] == "1"
+stages = sys.argv[6].split(",") if len(sys.argv) > 6 else ["stage1", "stage2", "baseline"]
 
 
 def run(stage):
@@ -54,9 +55,10 @@ def run(stage):
     for i in range(warmup + steps):
         t0 = time.perf_counter()
         losses.append(step(i))
+        sync()
         if i >= warmup:
             times.append((time.perf_counter() - t0) * 1e3)
     return {"step_ms": median(times), "losses": losses}
 
 
-print(json.dumps({"stages": {s: run(s) for s in ("stage1", "stage2", "baseline")}, "threads": torch.get_num_threads(), "torch": torch.__version__}))
+print(json.dumps({"stages": {s: run(s) for s in stages}, "threads": torch.get_num_threads(), "torch": torch.__version__}))

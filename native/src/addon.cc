@@ -27,6 +27,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   RegisterMathOps(env, exports);
   RegisterNnOps(env, exports);
   RegisterAutogradOps(env, exports);
+  RegisterDeviceOps(env, exports);
+  RegisterDistOps(env, exports);
   return exports;
 }
 

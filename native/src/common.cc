@@ -12,6 +12,12 @@ void InitEnvState(Napi::Env env) {
 }
 
 at::Generator& Gen(Napi::Env env) { return env.GetInstanceData<EnvState>()->gen; }
+at::Device Dev(Napi::Env env) { return env.GetInstanceData<EnvState>()->device; }
+at::TensorOptions Opts(Napi::Env env, at::ScalarType t) { return at::TensorOptions().dtype(t).device(Dev(env)); }
+at::Tensor OnDevice(Napi::Env env, at::Tensor cpu) {
+  at::Device d = Dev(env);
+  return d.is_cpu() ? cpu : cpu.to(d);
+}
 
 static const napi_type_tag kTensorTag = {0x6374666765e70001ULL, 0x746f7263685f7431ULL};
 

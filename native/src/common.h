@@ -61,16 +61,26 @@ Napi::Value Guard(const Napi::CallbackInfo& info, const char* op, F&& body) {
 
 // Per-environment state. Node runs the main thread and every worker thread in an environment of
 // its own; each gets its own random generator, so generation in one worker never draws from
-// (or reseeds) another's stream. Every random op of the binding draws from Gen(env).
+// (or reseeds) another's stream. Every random op of the binding draws from Gen(env), on the CPU
+// (then copies to the device), so a seed draws the same numbers on every device. Creation ops and
+// copy-in put tensors on the environment's current device; copy-out goes through the CPU.
 struct EnvState {
   at::Generator gen;
+  at::Device device{at::kCPU};
 };
 void InitEnvState(Napi::Env env);
 at::Generator& Gen(Napi::Env env);
+at::Device Dev(Napi::Env env);
+// dtype on the environment's current device
+at::TensorOptions Opts(Napi::Env env, at::ScalarType t);
+// a tensor made on the CPU (random draws, copy-in) moved to the environment's device
+at::Tensor OnDevice(Napi::Env env, at::Tensor cpu);
 
 void RegisterTensorOps(Napi::Env env, Napi::Object exports);
 void RegisterMathOps(Napi::Env env, Napi::Object exports);
 void RegisterNnOps(Napi::Env env, Napi::Object exports);
 void RegisterAutogradOps(Napi::Env env, Napi::Object exports);
+void RegisterDeviceOps(Napi::Env env, Napi::Object exports);
+void RegisterDistOps(Napi::Env env, Napi::Object exports);
 
 }  // namespace ctf

@@ -203,15 +203,26 @@ CTF_OP(lerp_) {
     return info.Env().Undefined();
   } CTF_END
 }
+// In-place draws from the environment's generator; made on the CPU for a tensor elsewhere.
+template <typename F>
+static void DrawInto(at::Tensor& t, F draw) {
+  if (t.is_cpu()) {
+    draw(t);
+    return;
+  }
+  at::Tensor cpu = at::empty(t.sizes(), t.options().device(at::kCPU));
+  draw(cpu);
+  t.copy_(cpu);
+}
 CTF_OP(uniform_) {
   CTF_BODY(uniform_) {
-    Unwrap(info.Env(), info[0], 0).uniform_(F64(info, 1), F64(info, 2), Gen(info.Env()));
+    DrawInto(Unwrap(info.Env(), info[0], 0), [&](at::Tensor& t) { t.uniform_(F64(info, 1), F64(info, 2), Gen(info.Env())); });
     return info.Env().Undefined();
   } CTF_END
 }
 CTF_OP(normal_) {
   CTF_BODY(normal_) {
-    Unwrap(info.Env(), info[0], 0).normal_(F64(info, 1), F64(info, 2), Gen(info.Env()));
+    DrawInto(Unwrap(info.Env(), info[0], 0), [&](at::Tensor& t) { t.normal_(F64(info, 1), F64(info, 2), Gen(info.Env())); });
     return info.Env().Undefined();
   } CTF_END
 }

@@ -22,7 +22,9 @@ CTF_OP(crossEntropy) {
     int64_t ignore = Present(info, 2) ? I64(info, 2) : -100;
     double smoothing = Present(info, 3) ? F64(info, 3) : 0.0;
     int64_t reduction = Present(info, 4) ? I64(info, 4) : 1;
-    return Wrap(info.Env(), at::cross_entropy_loss(logits, target, c10::nullopt, reduction, ignore, smoothing));
+    // the loss is computed in float32 even under bfloat16/float16 autocast
+    bool reduced = logits.scalar_type() == at::kBFloat16 || logits.scalar_type() == at::kHalf;
+    return Wrap(info.Env(), at::cross_entropy_loss(reduced ? logits.to(at::kFloat) : logits, target, c10::nullopt, reduction, ignore, smoothing));
   } CTF_END
 }
 
@@ -112,11 +114,13 @@ CTF_OP(adaptiveAvgPool2d) {
 CTF_OP(pad) {
   CTF_BODY(pad) { return Wrap(info.Env(), at::constant_pad_nd(T(info, 0), Ints(info, 1), Present(info, 2) ? F64(info, 2) : 0.0)); } CTF_END
 }
-// at::dropout's CPU formula (x * bernoulli(1 - p) / (1 - p)) with the environment's generator.
+// at::dropout's CPU formula (x * bernoulli(1 - p) / (1 - p)) with the environment's generator
+// (drawn on the CPU for a tensor on another device).
 static at::Tensor Dropout(Napi::Env env, const at::Tensor& x, double p, bool train) {
   if (!train || p == 0) return x;
   if (p == 1) return x * at::zeros_like(x);
-  at::Tensor noise = at::empty_like(x).bernoulli_(1 - p, Gen(env));
+  at::Tensor noise = at::empty_like(x, x.options().device(at::kCPU)).bernoulli_(1 - p, Gen(env));
+  if (!x.is_cpu()) noise = noise.to(x.device());
   return x * noise.div_(1 - p);
 }
 CTF_OP(dropout) { CTF_BODY(dropout) { return Wrap(info.Env(), Dropout(info.Env(), T(info, 0), F64(info, 1), Bool(info, 2))); } CTF_END }
@@ -154,7 +158,11 @@ CTF_OP(sdpa) {
 }
 
 CTF_OP(multinomial) {
-  CTF_BODY(multinomial) { return Wrap(info.Env(), at::multinomial(T(info, 0), I64(info, 1), Bool(info, 2), Gen(info.Env()))); } CTF_END
+  CTF_BODY(multinomial) {
+    const at::Tensor& probs = T(info, 0);
+    at::Tensor idx = at::multinomial(probs.cpu(), I64(info, 1), Bool(info, 2), Gen(info.Env()));
+    return Wrap(info.Env(), probs.is_cpu() ? idx : idx.to(probs.device()));
+  } CTF_END
 }
 // searchsorted(sorted [.., N], values [.., M], right): insertion points as int64 [.., M].
 CTF_OP(searchsorted) {
@@ -178,7 +186,7 @@ CTF_OP(seededUniform) {
       at::Generator g = at::make_generator<at::CPUGeneratorImpl>(static_cast<uint64_t>(s));
       out[b].uniform_(0, 1, g);
     }
-    return Wrap(info.Env(), out);
+    return Wrap(info.Env(), OnDevice(info.Env(), out));
   } CTF_END
 }
 CTF_OP(cdist) { CTF_BODY(cdist) { return Wrap(info.Env(), at::cdist(T(info, 0), T(info, 1))); } CTF_END }

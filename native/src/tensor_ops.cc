@@ -5,7 +5,7 @@
 
 namespace ctf {
 
-static at::TensorOptions Opts(at::ScalarType t) { return at::TensorOptions().dtype(t); }
+static at::TensorOptions Cpu(at::ScalarType t) { return at::TensorOptions().dtype(t); }
 
 CTF_OP(free) {
   if (IsTensor(info.Env(), info[0])) *info[0].As<Napi::External<at::Tensor>>().Data() = at::Tensor();
@@ -41,24 +41,24 @@ CTF_OP(item) {
 
 // Creation -------------------------------------------------------------------------------------
 
-CTF_OP(zeros) { CTF_BODY(zeros) { return Wrap(info.Env(), at::zeros(Ints(info, 0), Opts(DType(info, 1, at::kFloat)))); } CTF_END }
-CTF_OP(ones) { CTF_BODY(ones) { return Wrap(info.Env(), at::ones(Ints(info, 0), Opts(DType(info, 1, at::kFloat)))); } CTF_END }
+CTF_OP(zeros) { CTF_BODY(zeros) { return Wrap(info.Env(), at::zeros(Ints(info, 0), Opts(info.Env(), DType(info, 1, at::kFloat)))); } CTF_END }
+CTF_OP(ones) { CTF_BODY(ones) { return Wrap(info.Env(), at::ones(Ints(info, 0), Opts(info.Env(), DType(info, 1, at::kFloat)))); } CTF_END }
 CTF_OP(full) {
-  CTF_BODY(full) { return Wrap(info.Env(), at::full(Ints(info, 0), F64(info, 1), Opts(DType(info, 2, at::kFloat)))); } CTF_END
+  CTF_BODY(full) { return Wrap(info.Env(), at::full(Ints(info, 0), F64(info, 1), Opts(info.Env(), DType(info, 2, at::kFloat)))); } CTF_END
 }
 CTF_OP(arange) {
   CTF_BODY(arange) {
-    return Wrap(info.Env(), at::arange(F64(info, 0), F64(info, 1), F64(info, 2), Opts(DType(info, 3, at::kLong))));
+    return Wrap(info.Env(), at::arange(F64(info, 0), F64(info, 1), F64(info, 2), Opts(info.Env(), DType(info, 3, at::kLong))));
   } CTF_END
 }
-CTF_OP(randn) { CTF_BODY(randn) { return Wrap(info.Env(), at::randn(Ints(info, 0), Gen(info.Env()), Opts(DType(info, 1, at::kFloat)))); } CTF_END }
-CTF_OP(rand) { CTF_BODY(rand) { return Wrap(info.Env(), at::rand(Ints(info, 0), Gen(info.Env()), Opts(DType(info, 1, at::kFloat)))); } CTF_END }
+CTF_OP(randn) { CTF_BODY(randn) { return Wrap(info.Env(), OnDevice(info.Env(), at::randn(Ints(info, 0), Gen(info.Env()), Cpu(DType(info, 1, at::kFloat))))); } CTF_END }
+CTF_OP(rand) { CTF_BODY(rand) { return Wrap(info.Env(), OnDevice(info.Env(), at::rand(Ints(info, 0), Gen(info.Env()), Cpu(DType(info, 1, at::kFloat))))); } CTF_END }
 CTF_OP(randint) {
   CTF_BODY(randint) {
-    return Wrap(info.Env(), at::randint(I64(info, 0), I64(info, 1), Ints(info, 2), Gen(info.Env()), Opts(DType(info, 3, at::kLong))));
+    return Wrap(info.Env(), OnDevice(info.Env(), at::randint(I64(info, 0), I64(info, 1), Ints(info, 2), Gen(info.Env()), Cpu(DType(info, 3, at::kLong)))));
   } CTF_END
 }
-CTF_OP(randperm) { CTF_BODY(randperm) { return Wrap(info.Env(), at::randperm(I64(info, 0), Gen(info.Env()), Opts(at::kLong))); } CTF_END }
+CTF_OP(randperm) { CTF_BODY(randperm) { return Wrap(info.Env(), OnDevice(info.Env(), at::randperm(I64(info, 0), Gen(info.Env()), Cpu(at::kLong)))); } CTF_END }
 CTF_OP(zerosLike) { CTF_BODY(zerosLike) { return Wrap(info.Env(), at::zeros_like(T(info, 0))); } CTF_END }
 CTF_OP(onesLike) { CTF_BODY(onesLike) { return Wrap(info.Env(), at::ones_like(T(info, 0))); } CTF_END }
 
@@ -93,17 +93,18 @@ CTF_OP(fromArray) {
     size_t need = (size_t)numel * c10::elementSize(stored);
     if (bytes != need)
       throw ArgError("typed array holds " + std::to_string(bytes) + " bytes but shape needs " + std::to_string(need) + " bytes of " + DTypeName(stored));
-    at::Tensor t = at::empty(shape, Opts(stored));
+    at::Tensor t = at::empty(shape, Cpu(stored));
     if (bytes) std::memcpy(t.data_ptr(), static_cast<uint8_t*>(ta.ArrayBuffer().Data()) + ta.ByteOffset(), bytes);
     if (stored != want) t = t.to(want);
-    return Wrap(info.Env(), t);
+    return Wrap(info.Env(), OnDevice(info.Env(), t));
   } CTF_END
 }
 
-// Copy-out: float32 for float16/bfloat16 (JS has no such arrays), else the natural array kind.
+// Copy-out (through the CPU): float32 for float16/bfloat16 (JS has no such arrays), else the
+// natural array kind.
 CTF_OP(toArray) {
   CTF_BODY(toArray) {
-    at::Tensor t = T(info, 0).detach();
+    at::Tensor t = T(info, 0).detach().cpu();
     at::ScalarType st = t.scalar_type();
     if (st == at::kHalf || st == at::kBFloat16) t = t.to(at::kFloat);
     if (st == at::kBool) t = t.to(at::kByte);
@@ -126,7 +127,7 @@ CTF_OP(toArray) {
 // Raw little-endian bytes of the tensor in its own dtype (for safetensors writing).
 CTF_OP(toBytes) {
   CTF_BODY(toBytes) {
-    at::Tensor t = T(info, 0).detach().contiguous();
+    at::Tensor t = T(info, 0).detach().cpu().contiguous();
     size_t bytes = t.numel() * t.element_size();
     auto buf = Napi::ArrayBuffer::New(info.Env(), bytes);
     if (bytes) std::memcpy(buf.Data(), t.data_ptr(), bytes);

@@ -3,10 +3,12 @@ import { join } from 'node:path';
 import { writeJsonAtomic } from '../io/index.js';
 import { evaluateRun, parseSweep, type RunEvaluation } from '../eval/evaluate-run.js';
 import { CLASSIFIER_PRESETS, trainClassifier } from '../eval/train-classifier.js';
+import { isMainProcess } from '../dist/env.js';
+import { withCompute, type ComputeFlags } from './compute-flags.js';
 import { progressReporter, warn } from './progress.js';
 import { samplingFromFlags, type SamplingFlags } from './sampling-flags.js';
 
-export interface EvalCmdOptions extends SamplingFlags {
+export interface EvalCmdOptions extends SamplingFlags, ComputeFlags {
   run: string;
   n: number;
   classifier: string;
@@ -29,20 +31,25 @@ export function formatEvaluation(e: RunEvaluation): string {
 export async function evalCommand(o: EvalCmdOptions): Promise<void> {
   const bar = progressReporter();
   try {
-    const results = await evaluateRun({
-      run: o.run,
-      system: o.system,
-      n: o.n,
-      classifier: o.classifier,
-      reference: o.reference,
-      sampling: samplingFromFlags(o),
-      seed: o.seed,
-      batchSize: o.batchSize,
-      sweep: o.sweep ? parseSweep(o.sweep) : undefined,
-      statsCache: join('runs', 'eval-stats'),
-      onProgress: (p) => bar({ phase: p.stage, done: p.done, total: p.total }),
-    });
+    const results = await withCompute(o, (group) =>
+      evaluateRun({
+        run: o.run,
+        system: o.system,
+        n: o.n,
+        classifier: o.classifier,
+        reference: o.reference,
+        sampling: samplingFromFlags(o),
+        seed: o.seed,
+        batchSize: o.batchSize,
+        sweep: o.sweep ? parseSweep(o.sweep) : undefined,
+        statsCache: join('runs', 'eval-stats'),
+        onProgress: (p) => bar({ phase: p.stage, done: p.done, total: p.total }),
+        group,
+        precision: o.precision,
+      }),
+    );
     bar.stop();
+    if (!isMainProcess()) return;
     for (const e of results) console.log(formatEvaluation(e));
     if (o.out) await writeJsonAtomic(o.out, results, { indent: 2 });
   } finally {
@@ -50,7 +57,7 @@ export async function evalCommand(o: EvalCmdOptions): Promise<void> {
   }
 }
 
-export interface ClassifierTrainCmdOptions {
+export interface ClassifierTrainCmdOptions extends ComputeFlags {
   /** a preset name (fashion-mnist, emoji) or a training dataset spec */
   data: string;
   test?: string;
@@ -71,22 +78,27 @@ export async function classifierTrainCommand(o: ClassifierTrainCmdOptions): Prom
   if (!out) throw new Error(`give --out <file.safetensors> for the classifier of ${o.data}`);
   const bar = progressReporter();
   try {
-    const r = await trainClassifier({
-      data: p?.data ?? o.data,
-      test,
-      imageSize: p?.imageSize ?? 32,
-      channels: p?.channels ?? 1,
-      epochs: o.epochs ?? p?.epochs,
-      batchSize: o.batchSize ?? p?.batchSize,
-      lr: o.lr ?? p?.lr,
-      seed: o.seed,
-      out,
-      resume: o.resume,
-      overwrite: o.overwrite,
-      onProgress: bar,
-      onWarning: warn,
-    });
+    const r = await withCompute(o, (group) =>
+      trainClassifier({
+        data: p?.data ?? o.data,
+        test,
+        imageSize: p?.imageSize ?? 32,
+        channels: p?.channels ?? 1,
+        epochs: o.epochs ?? p?.epochs,
+        batchSize: o.batchSize ?? p?.batchSize,
+        lr: o.lr ?? p?.lr,
+        seed: o.seed,
+        out,
+        resume: o.resume,
+        overwrite: o.overwrite,
+        onProgress: bar,
+        onWarning: warn,
+        group,
+        precision: o.precision,
+      }),
+    );
     bar.stop();
+    if (!isMainProcess()) return r.model.dispose();
     console.log(
       `classifier ${r.meta.id}: test accuracy ${(100 * r.testAccuracy).toFixed(2)}% on ${test} after ${r.steps} steps ` +
         `(${r.seconds.toFixed(0)} s, ${r.model.parameterCount()} parameters), saved to ${out}`,

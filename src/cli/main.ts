@@ -8,7 +8,9 @@ import { MAX_PIXELS_ENV } from '../data/decode.js';
 import { TOKENIZER_PRESETS } from '../tokenizer/presets.js';
 import { TOKEN_PRESETS } from '../train/presets.js';
 import { shippedPath } from '../util/package-root.js';
-import { intList, nonNegInt, oneOf, positiveInt, positiveNumber } from './parse.js';
+import { addComputeFlags } from './compute-flags.js';
+import { addLaunchCommand } from './launch-cmd.js';
+import { fraction, intList, nonNegInt, oneOf, positiveInt, positiveNumber } from './parse.js';
 import { addSamplingFlags } from './sampling-flags.js';
 
 const program = new Command();
@@ -119,8 +121,11 @@ for (const stage of STAGES) {
     .option('--seed <s>', 'random seed', nonNegInt, 0)
     .option('--validate-every <n>', 'steps between validations', positiveInt)
     .option('--save-every <n>', 'steps between checkpoints', positiveInt)
+    .option('--dropout <p>', 'token, residual and FFN dropout (default 0.1)', fraction)
+    .option('--class-dropout <p>', 'class dropout, for classifier-free guidance (default 0.1)', fraction)
     .option('--resume', "continue from the run's last checkpoint")
     .option('--overwrite', OVERWRITE_HELP);
+  addComputeFlags(cmd);
   if (alias) cmd.alias(alias);
   if (stage !== 'baseline') cmd.requiredOption('--clusters <file>', 'cluster file (ctfgen cluster)');
   if (stage === 'stage2')
@@ -134,8 +139,7 @@ for (const stage of STAGES) {
 }
 
 const tokenizer = program.command('tokenizer').description('the VQ tokenizer: train, evaluate, encode datasets');
-tokenizer
-  .command('train')
+addComputeFlags(tokenizer.command('train'))
   .description('train a LlamaGen VQ tokenizer with a large codebook')
   .option('--preset <name>', tokenizerPresets.join(' | '), oneOf(tokenizerPresets), 'fashion-mnist')
   .requiredOption('--out <ckpt>', 'checkpoint to write (reconstruction grids and metrics go beside it)')
@@ -145,6 +149,7 @@ tokenizer
   .option('--batch-size <n>', 'batch size', positiveInt)
   .option('--lr <x>', 'peak learning rate', positiveNumber)
   .option('--entropy-loss <w>', 'entropy loss weight (LlamaGen entropy_loss_ratio)', positiveNumber)
+  .option('--val-images <n>', 'test images of the periodic validation (default 512)', positiveInt)
   .option('--seed <s>', 'random seed', nonNegInt, 0)
   .option('--resume', 'continue from the checkpoint at --out')
   .option('--overwrite', OVERWRITE_HELP)
@@ -177,7 +182,7 @@ tokenizer
     await tokenizerEncodeCommand(o);
   });
 
-addSamplingFlags(program.command('sample'))
+addComputeFlags(addSamplingFlags(program.command('sample')))
   .description('generate a PNG grid of images from a trained run (CTF: stage 1 + stage 2; or the baseline)')
   .option('--run <dir>', 'run folder (the shipped Fashion-MNIST CTF run by default)', shippedPath('models/fashion-mnist/ctf'))
   .option('--class <id|name|all>', 'class id or name; all = one row per class', 'all')
@@ -231,7 +236,7 @@ program
     for (const f of await exportRun(o.run, o.out, o.tokenizerOut)) console.log(f);
   });
 
-const evalCmd = addSamplingFlags(program.command('eval'))
+const evalCmd = addComputeFlags(addSamplingFlags(program.command('eval')))
   .enablePositionalOptions()
   .description("FID / IS / precision / recall / class accuracy of a run's samples (and the feature classifier they use)")
   .option('--run <dir>', 'run folder')
@@ -249,10 +254,8 @@ const evalCmd = addSamplingFlags(program.command('eval'))
     const { evalCommand } = await import('./eval-cmd.js');
     await evalCommand(o);
   });
-evalCmd
-  .command('classifier')
-  .description('the feature classifier behind FID/IS/precision/recall')
-  .command('train')
+const classifierTrain = evalCmd.command('classifier').description('the feature classifier behind FID/IS/precision/recall').command('train');
+addComputeFlags(classifierTrain)
   .description('train the feature classifier for a dataset')
   .requiredOption('--data <preset|spec>', 'fashion-mnist | emoji | a training dataset spec')
   .option('--test <spec>', 'test split (required for a plain dataset spec)')
@@ -267,6 +270,8 @@ evalCmd
     const { classifierTrainCommand } = await import('./eval-cmd.js');
     await classifierTrainCommand(o);
   });
+
+addLaunchCommand(program);
 
 program
   .command('serve')

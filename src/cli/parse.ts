@@ -19,6 +19,13 @@ export function positiveNumber(v: string): number {
   return n;
 }
 
+/** A probability in [0, 1). */
+export function fraction(v: string): number {
+  const n = Number(v);
+  if (v.trim() === '' || !(n >= 0 && n < 1)) throw new InvalidArgumentError(`expected a number in [0, 1), got '${v}'`);
+  return n;
+}
+
 export function intList(v: string): number[] {
   const xs = v.split(',').map((x) => Number(x.trim()));
   if (xs.length === 0 || xs.some((x) => !Number.isInteger(x) || x < 1))

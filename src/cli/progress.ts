@@ -1,6 +1,7 @@
 // Progress bars for long work (cli-progress: maintained, handles TTY redraw, rate and ETA).
 // Off a terminal (CI, logs) it prints a plain line every few seconds instead of redrawing.
 import cliProgress from 'cli-progress';
+import { isMainProcess } from '../dist/env.js';
 import type { OnProgress, OnWarning } from '../util/progress.js';
 
 /** Warnings of the work a command runs, on stderr. */
@@ -57,9 +58,10 @@ function formatFields(fields: Record<string, string | number>): string {
 
 /**
  * An OnProgress that draws one bar per phase (a new bar when the phase changes, e.g. from
- * 'stage1' to 'decode'); call `stop` when the work ends.
+ * 'stage1' to 'decode'); call `stop` when the work ends. Only rank 0 of a launch draws.
  */
 export function progressReporter(): OnProgress & { stop(): void } {
+  if (!isMainProcess()) return Object.assign(() => {}, { stop() {} });
   let current: { phase: string; bar: Progress } | null = null;
   const report = ((e) => {
     if (current?.phase !== e.phase) {

@@ -8,13 +8,18 @@ import { reconstructionGrid, reconstructionStats } from '../tokenizer/evaluate.j
 import { openTokenizer } from '../tokenizer/tokenizer-file.js';
 import * as T from '../torch/index.js';
 import { trainTokenizer, type TokenizerTrainOptions } from '../train/train-tokenizer.js';
+import { isMainProcess } from '../dist/env.js';
+import { withCompute, type ComputeFlags } from './compute-flags.js';
 import { progressReporter, warn } from './progress.js';
 
-export async function tokenizerTrainCommand(o: Omit<TokenizerTrainOptions, 'onProgress' | 'signal' | 'onWarning'>): Promise<void> {
+export type TokenizerTrainCmdOptions = Omit<TokenizerTrainOptions, 'onProgress' | 'signal' | 'onWarning' | 'group'> & ComputeFlags;
+
+export async function tokenizerTrainCommand(o: TokenizerTrainCmdOptions): Promise<void> {
   const bar = progressReporter();
   try {
-    const r = await trainTokenizer({ ...o, onProgress: bar, onWarning: warn });
+    const r = await withCompute(o, (group) => trainTokenizer({ ...o, onProgress: bar, onWarning: warn, group }));
     bar.stop();
+    if (!isMainProcess()) return r.model.dispose();
     console.log(
       `tokenizer: ${r.steps} steps in ${r.seconds.toFixed(0)} s; test PSNR ${r.val.psnr.toFixed(2)} dB (MSE ${r.val.mse.toFixed(5)}), ` +
         `codebook usage ${(100 * r.val.usage).toFixed(1)}%, perplexity ${r.val.perplexity.toFixed(0)} on ${r.val.n} test images → ${o.out}`,

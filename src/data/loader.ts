@@ -34,6 +34,11 @@ export interface LoaderOptions {
    * tensor) before advancing the iterator.
    */
   reuseBuffers?: boolean;
+  /**
+   * Only samples [from, from + count) of every batch (one process's share of a global batch in
+   * data-parallel training); order and flips are those of the whole batch.
+   */
+  part?: { from: number; count: number };
 }
 
 const SHUFFLE_KEY = 0x5348_5546; // "SHUF"
@@ -105,8 +110,10 @@ export function* batches(dataset: ImageDataset, opts: LoaderOptions): Generator<
 
   let shared: Batch | undefined;
   for (let b = startBatch; b < total; b++) {
-    const from = b * batchSize;
-    const n = Math.min(batchSize, dataset.length - from);
+    const whole = Math.min(batchSize, dataset.length - b * batchSize);
+    const skip = Math.min(opts.part?.from ?? 0, whole);
+    const from = b * batchSize + skip;
+    const n = Math.min(opts.part?.count ?? whole, whole - skip);
     let batch: Batch;
     if (opts.reuseBuffers) {
       if (!shared || shared.n !== n) shared = allocBatch(n, c, h, w);
@@ -139,6 +146,16 @@ function allocBatch(n: number, c: number, h: number, w: number): Batch {
     h,
     w,
   };
+}
+
+/**
+ * The batch of training step `step` when every epoch is cut into full batches (dropLast): a pure
+ * function of the step, for exact resume and for processes that each take a part of it.
+ */
+export function batchAtStep(dataset: ImageDataset, opts: Omit<LoaderOptions, 'epoch' | 'startBatch' | 'dropLast'>, step: number): Batch {
+  const perEpoch = numBatches(dataset.length, opts.batchSize, true);
+  if (perEpoch === 0) throw new Error(`${dataset.name}: ${dataset.length} samples give no full batch of ${opts.batchSize}`);
+  return batches(dataset, { ...opts, epoch: Math.floor(step / perEpoch), startBatch: step % perEpoch, dropLast: true }).next().value!;
 }
 
 /**

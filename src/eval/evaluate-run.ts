@@ -1,8 +1,12 @@
 // Sample N images (balanced over classes) from a trained run and measure FID / IS / precision /
 // recall / class accuracy against a real split, with sampling speed; optionally repeated over the
-// values of one sampling setting (a sweep).
+// values of one sampling setting (a sweep). With a process group the ranks share the drawing
+// (sample/distributed.ts) and rank 0 measures.
+import type { ProcessGroup } from '../dist/group.js';
+import { sampleImagesSpread } from '../sample/distributed.js';
+import type * as T from '../torch/index.js';
 import { resolveSampling, withSampling, type SamplingOverrides, type SamplingSettings } from '../ctf/index.js';
-import { sampleImages, type GenerationProgress } from '../sample/images.js';
+import type { GenerationProgress } from '../sample/images.js';
 import { loadRun, type SystemKind } from '../run/load-run.js';
 import type { StopSignal } from '../util/progress.js';
 import { loadFeatureNetwork } from './load-feature-network.js';
@@ -26,6 +30,9 @@ export interface EvalRunOptions {
   statsCache: string;
   onProgress?: (p: GenerationProgress) => void;
   signal?: StopSignal;
+  /** share the drawing over these ranks; rank 0 alone measures (the others return no results) */
+  group?: ProcessGroup | null;
+  precision?: T.Precision;
 }
 
 export interface RunEvaluation extends EvaluationResult {
@@ -48,32 +55,26 @@ export function parseSweep(s: string): { name: string; values: number[] } {
 }
 
 export async function evaluateRun(o: EvalRunOptions): Promise<RunEvaluation[]> {
+  const main = !o.group || o.group.rank === 0;
   const run = await loadRun(o.run, o.system);
-  const { model: classifier, id } = await loadFeatureNetwork(o.classifier);
+  const network = main ? await loadFeatureNetwork(o.classifier) : null;
   try {
-    const ref = await referenceStats({ classifier, dataset: o.reference, cacheDir: o.statsCache });
     const k = run.info.numClasses;
-    // class accuracy needs a classifier of the run's classes (Inception's are ImageNet's)
-    const ownClasses = classifier.datasetClasses !== false;
-    if (ownClasses && k !== classifier.config.numClasses)
-      throw new Error(`the run has ${k} classes but the classifier ${o.classifier} has ${classifier.config.numClasses}`);
     const labels = Int32Array.from({ length: o.n }, (_, i) => i % k);
+    const measure = network ? await measurer(network.model, o, k, labels) : null;
     const settingsList = o.sweep ? o.sweep.values.map((v) => withSampling(o.sampling ?? {}, o.sweep!.name, v)) : [o.sampling ?? {}];
     const results: RunEvaluation[] = [];
     for (const sampling of settingsList) {
       const seed = o.seed ?? 0;
       const t0 = performance.now();
-      const r = sampleImages(run, {
-        classes: labels,
-        seed,
-        sampling,
-        batchSize: o.batchSize ?? 100,
-        onProgress: o.onProgress,
-        signal: o.signal,
-      });
+      const r = sampleImagesSpread(
+        run,
+        { classes: labels, seed, sampling, batchSize: o.batchSize ?? 100, onProgress: o.onProgress, signal: o.signal },
+        { group: o.group, precision: o.precision },
+      );
       const total = (performance.now() - t0) / 1000;
-      const images = networkInput(r.images, r.shape, classifier.config);
-      const m = await evaluateImages({ images, labels: ownClasses ? labels : undefined, classifier, referenceStats: ref });
+      if (!measure) continue;
+      const m = await measure(r.images, r.shape);
       results.push({
         ...m,
         run: o.run,
@@ -82,12 +83,30 @@ export async function evaluateRun(o: EvalRunOptions): Promise<RunEvaluation[]> {
         imagesPerSecond: o.n / total,
         seconds: { ...r.seconds, total },
         reference: o.reference,
-        classifier: id,
+        classifier: network!.id,
       });
     }
     return results;
   } finally {
     run.dispose();
-    classifier.dispose();
+    network?.model.dispose();
   }
+}
+
+type Network = Awaited<ReturnType<typeof loadFeatureNetwork>>['model'];
+
+/** The metrics of generated images against the reference statistics (computed or cached once). */
+async function measurer(classifier: Network, o: EvalRunOptions, k: number, labels: Int32Array) {
+  const ref = await referenceStats({ classifier, dataset: o.reference, cacheDir: o.statsCache });
+  // class accuracy needs a classifier of the run's classes (Inception's are ImageNet's)
+  const ownClasses = classifier.datasetClasses !== false;
+  if (ownClasses && k !== classifier.config.numClasses)
+    throw new Error(`the run has ${k} classes but the classifier ${o.classifier} has ${classifier.config.numClasses}`);
+  return (images: Float32Array, shape: [number, number, number, number]): Promise<EvaluationResult> =>
+    evaluateImages({
+      images: networkInput(images, shape, classifier.config),
+      labels: ownClasses ? labels : undefined,
+      classifier,
+      referenceStats: ref,
+    });
 }

@@ -1,10 +1,12 @@
 // Trains the per-dataset feature network (classifier.ts) through the shared training loop (AdamW,
 // warm-up + cosine learning rate, metrics log, exact resume, cancellation), with horizontal-flip
 // augmentation, then saves it as a ctfgen checkpoint (weights only, with meta {kind:
-// 'feature-classifier', config, dataset, testAccuracy, imageSize, channels, …}), atomically.
+// 'feature-classifier', config, dataset, testAccuracy, imageSize, channels, …}), atomically. With a
+// process group the ranks share every batch (train/loop.ts); rank 0 measures and saves.
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { batches, numBatches } from '../data/loader.js';
+import type { ProcessGroup } from '../dist/group.js';
+import { batchAtStep, numBatches } from '../data/loader.js';
 import { openDataset, type OpenDatasetOptions } from '../data/open.js';
 import type { TransformSpec } from '../data/transforms.js';
 import { loadCheckpoint, saveCheckpoint } from '../io/index.js';
@@ -83,6 +85,9 @@ export interface TrainClassifierOptions {
   signal?: StopSignal;
   /** told of a capped batch size or a torn metrics line (default: a process warning) */
   onWarning?: OnWarning;
+  /** data-parallel over these ranks (rank 0 measures and saves; the others return NaN accuracies) */
+  group?: ProcessGroup | null;
+  precision?: T.Precision;
 }
 
 export interface TrainClassifierResult {
@@ -97,7 +102,7 @@ export interface TrainClassifierResult {
 
 /** Trains the classifier into `out`, holding `<out>.lock` throughout. */
 export async function trainClassifier(o: TrainClassifierOptions): Promise<TrainClassifierResult> {
-  const lock = claimOutput(o.out, { resume: o.resume, overwrite: o.overwrite, purpose: 'classifier train' });
+  const lock = claimOutput(o.out, { resume: o.resume, overwrite: o.overwrite, purpose: 'classifier train', group: o.group });
   try {
     return await trainClassifierLocked(o);
   } finally {
@@ -124,6 +129,7 @@ async function trainClassifierLocked(o: TrainClassifierOptions): Promise<TrainCl
   const total = Math.min(epochs * perEpoch, o.maxSteps ?? Infinity);
   // accuracy over the training batches of the current epoch (augmented, while training)
   let epochAcc = { right: 0, seen: 0 };
+  const main = !o.group || o.group.rank === 0;
   let trainAccuracy = NaN;
   const meta = {
     kind: CLASSIFIER_KIND as typeof CLASSIFIER_KIND,
@@ -155,23 +161,21 @@ async function trainClassifierLocked(o: TrainClassifierOptions): Promise<TrainCl
       onProgress: o.onProgress,
       signal: o.signal,
       onWarning: o.onWarning,
-      microStep: (step) => {
-        if (step % perEpoch === 0) epochAcc = { right: 0, seen: 0 };
-        const b = batches(ds, {
-          batchSize,
-          seed,
-          epoch: Math.floor(step / perEpoch),
-          startBatch: step % perEpoch,
-          dropLast: true,
-          transform: { ...transform, hflip: o.hflip ?? 0.5 },
-        }).next().value!;
+      batchSize,
+      group: o.group,
+      precision: o.precision,
+      microStep: (step, _micro, part) => {
+        const b = batchAtStep(ds, { batchSize, seed, transform: { ...transform, hflip: o.hflip ?? 0.5 }, part }, step);
         const x = T.fromArray(b.images, [b.n, b.c, b.h, b.w]);
         const y = T.fromArray(b.labels, [b.n], 'int64');
         const { logits } = model.forward(x);
         const right = T.noGrad(() => logits.argmax(1).eq(y).sum().item());
-        epochAcc = { right: epochAcc.right + right, seen: epochAcc.seen + b.n };
-        trainAccuracy = epochAcc.right / epochAcc.seen;
         return { loss: T.crossEntropy(logits, y), metrics: { acc: right / b.n } };
+      },
+      afterStep: (step, metrics) => {
+        if (step % perEpoch === 0) epochAcc = { right: 0, seen: 0 };
+        epochAcc = { right: epochAcc.right + metrics.acc! * batchSize, seen: epochAcc.seen + batchSize };
+        trainAccuracy = epochAcc.right / epochAcc.seen;
       },
       validate: o.evalEachEpoch
         ? async () => ({ testAccuracy: (await datasetOutputs(model, test, { transform: testTransform })).accuracy })
@@ -179,10 +183,10 @@ async function trainClassifierLocked(o: TrainClassifierOptions): Promise<TrainCl
       validateEvery: o.evalEachEpoch ? perEpoch : undefined,
     });
     model.eval();
-    const testAccuracy = (await datasetOutputs(model, test, { transform: testTransform })).accuracy;
+    const testAccuracy = main ? (await datasetOutputs(model, test, { transform: testTransform })).accuracy : NaN;
     const seconds = (performance.now() - start) / 1000;
     const full: ClassifierMeta = { ...meta, testAccuracy, id: classifierId(model), steps: r.steps, trainSeconds: seconds };
-    await saveClassifier(o.out, model, full);
+    if (main) await saveClassifier(o.out, model, full);
     return { model, meta: full, testAccuracy, trainAccuracy, steps: r.steps, seconds };
   } catch (e) {
     model.dispose();

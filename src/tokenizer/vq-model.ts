@@ -418,9 +418,10 @@ export class VQModel extends Module {
   /**
    * Training forward: encode, quantise with the straight-through estimator
    * (zq = z + sg(zq − z) on l2-normalised vectors), decode, and LlamaGen's quantizer losses.
-   * In training mode with showUsage, the codes also go into the codebook_used buffer.
+   * In training mode with showUsage, the codes also go into the codebook_used buffer (unless
+   * `recordUsage` is false: data-parallel training records the whole batch's codes itself).
    */
-  forward(images: Tensor): VQForward {
+  forward(images: Tensor, { recordUsage = true } = {}): VQForward {
     const c = this.config;
     return tidy(() => {
       const z = this.encodeToLatent(images);
@@ -434,7 +435,7 @@ export class VQModel extends Module {
       const codes = q.indices.view(n, h, w);
       const out: VQForward = { recon: this.decode(zq), zq, codes, codebookLoss, commitLoss };
       if (c.entropyLossRatio > 0) out.entropyLoss = entropyLoss(q.dist!.neg()).mul(c.entropyLossRatio);
-      if (this.training && c.showUsage) out.codebookUsage = this.quantizer.recordUsage(q.indices);
+      if (this.training && c.showUsage && recordUsage) out.codebookUsage = this.quantizer.recordUsage(q.indices);
       return out;
     });
   }

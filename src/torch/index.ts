@@ -10,3 +10,4 @@ import { N } from './native.js';
 export const setNumThreads = (n: number): void => N.setNumThreads(n);
 export const getNumThreads = (): number => N.getNumThreads();
 export { fromRaw, toRaw, tensorsFromRaw, tensorsToRaw } from './raw.js';
+export { setDevice, currentDevice, cudaDeviceCount, withPrecision, PRECISIONS, type Precision } from './device.js';

@@ -176,6 +176,43 @@ export interface NativeBinding {
   setRngState(state: Uint8Array): void;
   setNumThreads(n: number): void;
   getNumThreads(): number;
+  setDevice(name: string): void;
+  device(): string;
+  cudaDeviceCount(): number;
+  setAutocast(dtype: DType | null): DType | null;
+  distInit(o: DistInitOptions): GroupHandle;
+  distDestroy(g: GroupHandle): void;
+  distAllReduce(g: GroupHandle, ts: H[], op?: ReduceOp, timeoutMs?: number): void;
+  distBroadcast(g: GroupHandle, ts: H[], root: number, timeoutMs?: number): void;
+  distAllGather(g: GroupHandle, t: H, timeoutMs?: number): H[];
+  distBarrier(g: GroupHandle, timeoutMs?: number): void;
+  distBackends(): DistBackend[];
+}
+
+/** Opaque c10d process-group handle. */
+export type GroupHandle = { readonly __group: unique symbol };
+export type ReduceOp = 'sum' | 'avg' | 'max' | 'min';
+export type DistBackend = 'gloo' | 'nccl';
+/** How a process joins a group (see src/dist/group.ts). */
+export interface DistInitOptions {
+  store: 'tcp' | 'file';
+  /** TCPStore address; rank `storeServer` hosts it */
+  host?: string;
+  port?: number;
+  storeServer?: boolean;
+  /** FileStore file (one machine) */
+  path?: string;
+  /** key prefix inside a shared store (torchrun's agent store) */
+  prefix?: string;
+  /** who hosts the store, for error messages (e.g. 'rank 0') */
+  storeHost?: string;
+  rank: number;
+  size: number;
+  backend: DistBackend;
+  timeoutMs: number;
+  /** Gloo's network interface (GLOO_SOCKET_IFNAME) or the address to bind */
+  glooInterface?: string;
+  glooHostname?: string;
 }
 
 function loadBinding(): NativeBinding {
@@ -196,7 +233,11 @@ function loadBinding(): NativeBinding {
 
 export const N: NativeBinding = loadBinding();
 
-/** Intra-op threads: CTFGEN_THREADS, else every core (libtorch's own default here was 1). */
+/**
+ * Intra-op threads: CTFGEN_THREADS, else the cores shared out among the processes of this machine
+ * (LOCAL_WORLD_SIZE, set by `ctfgen launch` and torchrun), else every core (libtorch's own default
+ * here was 1).
+ */
 export function defaultThreadCount(): number {
   const env = process.env.CTFGEN_THREADS;
   if (env !== undefined && env !== '') {
@@ -204,7 +245,9 @@ export function defaultThreadCount(): number {
     if (!Number.isInteger(n) || n < 1) throw new Error(`CTFGEN_THREADS must be a positive integer, got '${env}'`);
     return n;
   }
-  return availableParallelism();
+  const local = Number(process.env.LOCAL_WORLD_SIZE);
+  const share = Number.isInteger(local) && local > 1 ? local : 1;
+  return Math.max(1, Math.floor(availableParallelism() / share));
 }
 
 N.setNumThreads(defaultThreadCount());

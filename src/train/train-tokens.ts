@@ -2,6 +2,7 @@
 // (auxiliary model: coarse map → every fine token) and the baseline (GPT over fine tokens). What
 // each stage reads, predicts and is scored on is the method's (ctf/stages.ts); this is the data,
 // the optimizer and the run folder around it.
+// With a process group the ranks share every batch (loop.ts) and rank 0 writes the run folder.
 import { loadClusters } from '../cluster/cluster-file.js';
 import {
   TRAINING_DEFAULTS,
@@ -13,6 +14,7 @@ import {
   type Stage2Design,
   type StageDropout,
 } from '../ctf/index.js';
+import type { ProcessGroup } from '../dist/group.js';
 import { epochOrder } from '../data/loader.js';
 import { hashUniform } from '../data/rng.js';
 import { loadTokenCache, tokenBatch, tokensPerImage, type TokenCache } from '../data/token-cache.js';
@@ -59,6 +61,9 @@ export interface TokenTrainOptions {
   /** told of a capped batch size or a torn metrics line (default: a process warning) */
   onWarning?: OnWarning;
   onReport?: (step: number) => void | Promise<void>;
+  /** data-parallel over these ranks (rank 0 writes) */
+  group?: ProcessGroup | null;
+  precision?: T.Precision;
 }
 
 const FLIP_KEY = 0x544f4b46; // "TOKF"
@@ -95,6 +100,7 @@ export async function trainTokens(o: TokenTrainOptions): Promise<LoopResult & { 
     overwrite: o.overwrite,
     lockPath: run.lockPath,
     purpose: `train ${o.stage}`,
+    group: o.group,
   });
   try {
     return await trainTokensLocked(run, o);
@@ -115,15 +121,17 @@ async function trainTokensLocked(run: RunDir, o: TokenTrainOptions): Promise<Loo
     throw new Error(
       `clusters ${o.clusters} label ${clusterFile.idxToCluster.length} codes but the token cache's codebook has ${cache.codebookSize}`,
     );
-  run.writeInfo({
-    tokenizer: o.tokenizer,
-    clusters: o.clusters,
-    trainCache: o.trainCache,
-    valCache: o.valCache,
-    dataset: cache.dataset,
-    classNames: cache.classNames,
-    numClasses: cache.numClasses,
-  });
+  const main = !o.group || o.group.rank === 0;
+  if (main)
+    run.writeInfo({
+      tokenizer: o.tokenizer,
+      clusters: o.clusters,
+      trainCache: o.trainCache,
+      valCache: o.valCache,
+      dataset: cache.dataset,
+      classNames: cache.classNames,
+      numClasses: cache.numClasses,
+    });
   const seed = o.seed ?? 0;
   const batchSize = capBatchSize(o.batchSize, cache.n, `the training cache ${o.trainCache}`, o.onWarning);
   T.manualSeed(seed);
@@ -171,11 +179,15 @@ async function trainTokensLocked(run: RunDir, o: TokenTrainOptions): Promise<Loo
         clusters: clusterFile ? { id: clusterFile.id, k: clusterFile.k, path: o.clusters } : null,
         tokenizerId: cache.tokenizerId,
         ...(o.stage === 'stage2' ? { stage2: design } : {}),
-        train: { ...o, batchSize, onReport: undefined, onProgress: undefined, signal: undefined, onWarning: undefined },
+        train: { ...o, batchSize, onReport: undefined, onProgress: undefined, signal: undefined, onWarning: undefined, group: undefined },
       },
-      microStep: (step, micro) => {
-        const { idx, variant } = stepSamples(cache.n, batchSize, step, micro, accum, seed, cache.variants);
-        const { fine, classes } = batchOf(cache, idx, variant);
+      batchSize,
+      group: o.group,
+      precision: o.precision,
+      microStep: (step, micro, part) => {
+        const all = stepSamples(cache.n, batchSize, step, micro, accum, seed, cache.variants);
+        const to = part.from + part.count;
+        const { fine, classes } = batchOf(cache, all.idx.subarray(part.from, to), all.variant.subarray(part.from, to));
         const { loss, acc } = stageLoss(o.stage, model, classes, fine, clusters, design);
         return { loss, metrics: { acc: acc.item() } };
       },

@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { clusterCodebook, saveClusters, type Clusters } from '../../src/cluster/clusters.js';
 import { openDataset } from '../../src/data/open.js';
 import { buildTokenCache, saveTokenCache, type TokenCache } from '../../src/data/token-cache.js';
+import { MetricsLog } from '../../src/train/metrics-log.js';
+import { trainTokens } from '../../src/train/train-tokens.js';
 import * as T from '../../src/torch/index.js';
 
 export const LEVELS = 64;
@@ -59,4 +61,27 @@ export async function syntheticSetup(k = 8): Promise<SyntheticSetup> {
   const tokenizer = join(dir, 'blocks.safetensors');
   writeFileSync(tokenizer, '');
   return { dir, tokenizer, train, val, clustersPath, clusters, valCache };
+}
+
+/** Trains a toy baseline on the synthetic tokens (no dropout) into <dir>/<name>; returns the per-step losses. */
+export async function trainToyBaseline(
+  s: SyntheticSetup,
+  name: string,
+  o: { dim: number; nLayer: number; steps: number; batchSize: number; precision?: T.Precision },
+): Promise<number[]> {
+  const r = await trainTokens({
+    stage: 'baseline',
+    run: join(s.dir, name),
+    tokenizer: s.tokenizer,
+    trainCache: s.train,
+    model: { dim: o.dim, nLayer: o.nLayer, nHead: 2 },
+    steps: o.steps,
+    batchSize: o.batchSize,
+    schedule: { lr: 3e-3 },
+    dropout: { token: 0, resid: 0, ffn: 0, class: 0 },
+    seed: 1,
+    precision: o.precision,
+  });
+  r.model.dispose();
+  return new MetricsLog(join(s.dir, name, 'baseline.metrics.jsonl')).read().map((m) => m.loss as number);
 }
