@@ -13,6 +13,7 @@
         "src/math_ops.cc",
         "src/nn_ops.cc",
         "src/autograd_ops.cc",
+        "src/linalg_ops.cc",
         "src/addon.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],

@@ -102,3 +102,11 @@ export const multinomial = (probs: Tensor, n: number, replacement = false): Tens
   new Tensor(N.multinomial(probs.handle, n, replacement));
 /** Pairwise Euclidean distances [.., P, D] × [.., R, D] → [.., P, R]. */
 export const cdist = (a: Tensor, b: Tensor): Tensor => new Tensor(N.cdist(a.handle, b.handle));
+
+/** Symmetric eigen-decomposition (LAPACK): eigenvalues ascending [n], eigenvectors as columns [n, n]. Reads the lower triangle. */
+export function eigh(a: Tensor): { values: Tensor; vectors: Tensor } {
+  const [v, w] = N.eigh(a.handle);
+  return { values: new Tensor(v), vectors: new Tensor(w) };
+}
+/** Eigenvalues (ascending) of a symmetric matrix, without the vectors. Reads the lower triangle. */
+export const eigvalsh = (a: Tensor): Tensor => new Tensor(N.eigvalsh(a.handle));
