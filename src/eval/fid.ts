@@ -3,13 +3,14 @@
 // Statistics are computed in float64 (two-pass: mean, then centred products). Only the trace of the
 // square root is needed, so it is the sum of the square roots of the eigenvalues of the symmetric
 // PSD form Σ1^{1/2} Σ2 Σ1^{1/2} (pytorch-fid's scipy sqrtm(Σ1 Σ2) has the same eigenvalues but
-// computes a whole non-symmetric square root): two symmetric eigen-problems in LAPACK (libtorch),
-// ~2x faster than scipy.linalg.sqrtm at 2048-d and equal to it within round-off (bench/sqrtm.ts).
+// computes a whole non-symmetric square root), found in LAPACK through libtorch (traceSqrtProduct):
+// several times faster than scipy.linalg.sqrtm at 2048-d and equal to it within round-off
+// (bench/sqrtm.ts).
 // Reference statistics of a dataset split are cached in one safetensors file per
 // (classifier id, dataset) with saveStats/loadStats.
 import { join } from 'node:path';
 import { loadCheckpoint, saveCheckpoint, type RawTensor } from '../io/index.js';
-import { Tensor, eigh, eigvalsh, fromArray, noGrad, tidy } from '../torch/index.js';
+import { Tensor, cholesky, eigh, eigvalsh, fromArray, noGrad, tidy } from '../torch/index.js';
 import { contentId } from '../util/content-id.js';
 import { symmetrize, trace } from './linalg.js';
 
@@ -72,16 +73,21 @@ export interface FrechetTerms {
   traceSqrt: number;
 }
 
-/** tr sqrt(Σ1^{1/2} Σ2 Σ1^{1/2}) of two d×d covariances (row-major float64), by two LAPACK calls. */
+/** tr sqrt(Σ1^{1/2} Σ2 Σ1^{1/2}) of two d×d covariances (row-major float64), in LAPACK. */
 export function traceSqrtProduct(cov1: Float64Array, cov2: Float64Array, d: number): number {
-  // Σ1 = V diag(λ) Vᵀ; with M = V diag(√λ), Σ1^{1/2} Σ2 Σ1^{1/2} = V (Mᵀ Σ2 M) Vᵀ has the
-  // eigenvalues of the symmetric PSD Mᵀ Σ2 M. Null directions of Σ1 give exactly zero rows and
-  // small ones stay graded, so the small eigenvalues (whose square roots magnify round-off) stay
-  // accurate; negative round-off eigenvalues count as 0.
+  // The eigenvalues of Σ1^{1/2} Σ2 Σ1^{1/2} (those of Σ1 Σ2) are those of any congruent
+  // symmetric PSD Mᵀ Σ2 M with M Mᵀ = Σ1. M = L, the Cholesky factor, when Σ1 is positive
+  // definite (half the time of an eigen-decomposition); otherwise M = V diag(√λ) from Σ1's
+  // eigen-decomposition, where null directions of Σ1 give exactly zero rows. Negative round-off
+  // eigenvalues count as 0.
   return noGrad(() =>
     tidy(() => {
-      const { values, vectors } = eigh(fromArray(cov1, [d, d], 'float64'));
-      const m = vectors.mul(values.clamp(0, null).sqrt().unsqueeze(0));
+      const s1 = fromArray(cov1, [d, d], 'float64');
+      let m = cholesky(s1);
+      if (!m) {
+        const { values, vectors } = eigh(s1);
+        m = vectors.mul(values.clamp(0, null).sqrt().unsqueeze(0));
+      }
       const w = m
         .transpose(0, 1)
         .matmul(fromArray(cov2, [d, d], 'float64'))

@@ -110,3 +110,10 @@ export function eigh(a: Tensor): { values: Tensor; vectors: Tensor } {
 }
 /** Eigenvalues (ascending) of a symmetric matrix, without the vectors. Reads the lower triangle. */
 export const eigvalsh = (a: Tensor): Tensor => new Tensor(N.eigvalsh(a.handle));
+/** Lower Cholesky factor L of a = L Lᵀ, or null when a is not positive definite (LAPACK potrf). */
+export function cholesky(a: Tensor): Tensor | null {
+  const [l, info] = N.choleskyEx(a.handle).map((h) => new Tensor(h)) as [Tensor, Tensor];
+  if (info.item() === 0) return l;
+  l.dispose();
+  return null;
+}

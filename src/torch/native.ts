@@ -124,6 +124,7 @@ export interface NativeBinding {
   bmm(a: H, b: H): H;
   eigh(a: H, upper?: boolean): [H, H];
   eigvalsh(a: H, upper?: boolean): H;
+  choleskyEx(a: H): [H, H];
   copy_(dst: H, src: H): void;
   fill_(h: H, v: number): void;
   mul_(h: H, v: Num): void;

@@ -215,7 +215,7 @@ test('reductions, sorting and matmul', () => {
   );
 });
 
-test('eigh / eigvalsh: ascending eigenvalues, orthonormal vectors that rebuild the matrix; only the lower triangle is read', () => {
+test('eigh / eigvalsh / cholesky: ascending eigenvalues, orthonormal vectors that rebuild the matrix (lower triangle read); L Lᵀ or null', () => {
   T.tidy(() => {
     assert.deepEqual(
       T.eigvalsh(
@@ -247,6 +247,18 @@ test('eigh / eigvalsh: ascending eigenvalues, orthonormal vectors that rebuild t
     assertClose(v.mul(values.unsqueeze(0)).matmul(v.transpose(0, 1)).data() as Float64Array, a.data() as Float64Array, 1e-12, 'V Λ Vᵀ');
     const upperGarbage = a.add(T.ones([6, 6], 'float64').triu(1).mul(100));
     assertClose(T.eigvalsh(upperGarbage).data() as Float64Array, vals, 1e-12, 'lower triangle only');
+    // a = L Lᵀ for a positive definite matrix; null for an indefinite one
+    const spd = b.matmul(b.transpose(0, 1)).add(
+      T.fromArray(
+        Float64Array.from({ length: 36 }, (_, i) => (i % 7 === 0 ? 1 : 0)),
+        [6, 6],
+        'float64',
+      ),
+    );
+    const l = T.cholesky(spd)!;
+    assertClose(l.matmul(l.transpose(0, 1)).data() as Float64Array, spd.data() as Float64Array, 1e-12, 'L Lᵀ');
+    assert.equal((l.triu(1).abs().sum().item() as number) === 0, true, 'lower triangular');
+    assert.equal(T.cholesky(a), null, 'a has negative eigenvalues');
   });
 });
 
