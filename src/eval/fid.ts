@@ -135,8 +135,10 @@ export interface StatsMeta {
 
 export interface ReferenceStats {
   stats: FeatureStats;
-  /** the features themselves [n, dim] (for precision/recall), when saved */
+  /** the features themselves [n, dim] (for precision/recall and KID), when saved */
   features: Float32Array | null;
+  /** statistics of the spatial features (sFID), when the network has them */
+  spatial: FeatureStats | null;
   meta: StatsMeta;
 }
 
@@ -146,12 +148,13 @@ const raw = (dtype: 'float32' | 'float64', shape: number[], a: Float32Array | Fl
   data: new Uint8Array(a.buffer, a.byteOffset, a.byteLength),
 });
 
-/** Writes statistics (and optionally the features) atomically. */
+/** Writes statistics (optionally the features and the spatial statistics) atomically. */
 export async function saveStats(
   path: string,
   stats: FeatureStats,
   meta: { classifierId: string; dataset: string; [extra: string]: unknown },
   features?: Float32Array | null,
+  spatial?: FeatureStats | null,
 ): Promise<void> {
   const d = stats.dim;
   const tensors = new Map<string, RawTensor>([
@@ -161,6 +164,10 @@ export async function saveStats(
   if (features) {
     if (features.length !== stats.n * d) throw new RangeError(`saveStats: ${features.length} feature values for ${stats.n} x ${d}`);
     tensors.set('features', raw('float32', [stats.n, d], features));
+  }
+  if (spatial) {
+    tensors.set('mu_s', raw('float64', [spatial.dim], spatial.mean));
+    tensors.set('sigma_s', raw('float64', [spatial.dim, spatial.dim], spatial.cov));
   }
   const full: StatsMeta = { ...meta, kind: 'feature-stats', n: stats.n, dim: d };
   await saveCheckpoint(path, tensors, full);
@@ -180,7 +187,12 @@ export async function loadStats(path: string): Promise<ReferenceStats> {
   const cov = copyOut(tensors.get('sigma'), 'float64', path, 'sigma') as Float64Array;
   if (mean.length !== m.dim || cov.length !== m.dim * m.dim) throw new Error(`${path}: statistics shapes do not match dim ${m.dim}`);
   const features = tensors.has('features') ? (copyOut(tensors.get('features'), 'float32', path, 'features') as Float32Array) : null;
-  return { stats: { n: m.n, dim: m.dim, mean, cov }, features, meta: m };
+  let spatial: FeatureStats | null = null;
+  if (tensors.has('mu_s')) {
+    const ms = copyOut(tensors.get('mu_s'), 'float64', path, 'mu_s') as Float64Array;
+    spatial = { n: m.n, dim: ms.length, mean: ms, cov: copyOut(tensors.get('sigma_s'), 'float64', path, 'sigma_s') as Float64Array };
+  }
+  return { stats: { n: m.n, dim: m.dim, mean, cov }, features, spatial, meta: m };
 }
 
 /** The cache file of a (classifier, dataset[, limit]) pair under `dir`. */

@@ -25,7 +25,7 @@ function hasTorchvision(): boolean {
   }
 }
 
-test('Inception-v3 (FID variant) matches torchvision + pytorch-fid: features and logits; .pt and safetensors', async (t) => {
+test('Inception-v3 (FID variant) matches torchvision + pytorch-fid: features, logits and sFID spatial features; .pt and safetensors', async (t) => {
   if (!hasTorchvision()) return t.skip('python3-torchvision is not installed');
   const dir = mkdtempSync(join(tmpdir(), 'ctf-inception-'));
   try {
@@ -39,6 +39,8 @@ test('Inception-v3 (FID variant) matches torchvision + pytorch-fid: features and
       assert.deepEqual(out.features.shape, [2, 2048]);
       assertClose(out.features.toFloat32Array(), ref.get('features')!.toFloat32Array(), 1e-4, 'features');
       assertClose(out.logits.toFloat32Array(), ref.get('logits')!.toFloat32Array(), 1e-4, 'logits');
+      assert.deepEqual(out.spatial!.shape, [2, 2023]);
+      assertClose(out.spatial!.toFloat32Array(), ref.get('spatial')!.toFloat32Array(), 1e-4, 'spatial (sFID) features');
       loaded.model.dispose();
       return loaded.id;
     };
