@@ -8,12 +8,16 @@ import { sampleImages } from '../sample/images.js';
 import { loadRun, type SystemKind } from '../sample/load-run.js';
 import { samplingFromOptions, type SampleCmdOptions } from '../sample/sample-command.js';
 import { loadFeatureNetwork } from './load-feature-network.js';
-import { evaluateImages, networkInput, referenceStats, type EvaluationResult } from './metrics.js';
+import { RunDir } from '../train/run-dir.js';
+import { resolveEvalDefaults } from './eval-defaults.js';
+import { evaluateImages, formatMetrics, networkInput, referenceStats, type EvaluationResult } from './metrics.js';
 
 export interface EvalRunOptions extends Omit<SampleCmdOptions, 'class' | 'out' | 'n'> {
   n: number;
-  classifier: string;
-  reference: string;
+  /** feature network (default: the classifier of the run's dataset, eval-defaults.ts) */
+  classifier?: string;
+  /** real images (default: the test split of the run's dataset) */
+  reference?: string;
   /** e.g. "cfg=1.5,2,3" or "temperature=1,1.1" */
   sweep?: string;
   out?: string;
@@ -44,15 +48,18 @@ export function parseSweep(s: string | undefined): { key: (typeof SWEEPABLE)[num
 }
 
 export async function evaluateRun(o: EvalRunOptions): Promise<RunEvaluation[]> {
+  const info = new RunDir(o.run).readInfo();
+  const d = await resolveEvalDefaults({ dataset: info.dataset, source: `run ${o.run}`, classifier: o.classifier, reference: o.reference });
+  console.log(`reference ${d.reference} (${d.because.reference}); feature network ${d.classifier} (${d.because.classifier})`);
   const run = await loadRun(o.run, o.system);
-  const { model: classifier, id } = await loadFeatureNetwork(o.classifier);
+  const { model: classifier, id } = await loadFeatureNetwork(d.classifier);
   try {
-    const ref = await referenceStats({ classifier, dataset: o.reference, cacheDir: o.statsCache ?? join('runs', 'eval-stats') });
+    const ref = await referenceStats({ classifier, dataset: d.reference, cacheDir: o.statsCache ?? join('runs', 'eval-stats') });
     const k = run.info.numClasses;
     // class accuracy needs a classifier of the run's classes (Inception's are ImageNet's)
     const ownClasses = classifier.datasetClasses !== false;
     if (ownClasses && k !== classifier.config.numClasses)
-      throw new Error(`the run has ${k} classes but the classifier ${o.classifier} has ${classifier.config.numClasses}`);
+      throw new Error(`the run has ${k} classes but the classifier ${d.classifier} has ${classifier.config.numClasses}`);
     const labels = Int32Array.from({ length: o.n }, (_, i) => i % k);
     const sweep = parseSweep(o.sweep);
     const settingsList = sweep ? sweep.values.map((v) => ({ ...o, [sweep.key]: v })) : [o];
@@ -72,13 +79,12 @@ export async function evaluateRun(o: EvalRunOptions): Promise<RunEvaluation[]> {
         settings: { ...sampling, seed: s.seed },
         imagesPerSecond: o.n / total,
         seconds: { ...r.seconds, total },
-        reference: o.reference,
+        reference: d.reference,
         classifier: id,
       };
       results.push(e);
       console.log(
-        `${run.kind} ${JSON.stringify(e.settings)}: FID ${m.fid.toFixed(2)} | IS ${m.isMean.toFixed(2)} ± ${m.isStd.toFixed(2)} | ` +
-          `precision ${m.precision.toFixed(3)} | recall ${m.recall.toFixed(3)} | class acc ${Number.isNaN(m.classAccuracy) ? 'n/a' : `${(100 * m.classAccuracy).toFixed(1)}%`} | ` +
+        `${run.kind} ${JSON.stringify(e.settings)}: ${formatMetrics(m)} | ` +
           `${e.imagesPerSecond.toFixed(1)} images/s (n = ${m.n})`,
       );
     }

@@ -239,6 +239,15 @@ export interface EvaluationResult {
   n: number;
 }
 
+/** One line of results: FID, sFID, KID, IS, precision, recall, class accuracy ("n/a" where not measured). */
+export function formatMetrics(m: EvaluationResult): string {
+  const f = (v: number, digits: number, scale = 1, unit = '') => (Number.isNaN(v) ? 'n/a' : `${(v * scale).toFixed(digits)}${unit}`);
+  return (
+    `FID ${f(m.fid, 2)} | sFID ${f(m.sfid, 2)} | KID ${f(m.kid, 3, 1000)} ± ${f(m.kidStd, 3, 1000)} (×10⁻³) | IS ${f(m.isMean, 2)} ± ${f(m.isStd, 2)} | ` +
+    `precision ${f(m.precision, 3)} | recall ${f(m.recall, 3)} | class acc ${f(m.classAccuracy, 1, 100, '%')}`
+  );
+}
+
 /** k rows of a [n, dim] feature set, evenly spaced (row ⌊i·n/k⌋); the set itself when k ≥ n. */
 export function evenRows(data: Float32Array, dim: number, k: number): Float32Array {
   const n = data.length / dim;

@@ -6,7 +6,7 @@ import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { progress } from '../cli/progress.js';
 import { batches, numBatches } from '../data/loader.js';
-import { openDataset, type OpenDatasetOptions } from '../data/open.js';
+import { canonicalDatasetSpec, openDataset, type OpenDatasetOptions } from '../data/open.js';
 import type { TransformSpec } from '../data/transforms.js';
 import { loadCheckpoint, saveCheckpoint } from '../io/index.js';
 import { AdamW, decayGroups } from '../nn/index.js';
@@ -25,9 +25,9 @@ export const CLASSIFIER_KIND = 'feature-classifier';
 export interface ClassifierMeta {
   kind: typeof CLASSIFIER_KIND;
   config: ResolvedClassifierConfig;
-  /** training dataset spec */
+  /** training dataset spec (canonicalDatasetSpec: how runs record theirs, so eval-defaults can match them) */
   dataset: string;
-  /** dataset spec the accuracy was measured on */
+  /** dataset spec the accuracy was measured on (canonical) */
   testDataset: string;
   testAccuracy: number;
   imageSize: number;
@@ -167,8 +167,8 @@ export async function trainClassifier(o: TrainClassifierOptions): Promise<TrainC
   const meta: ClassifierMeta = {
     kind: CLASSIFIER_KIND,
     config: model.config,
-    dataset: o.data,
-    testDataset: o.test,
+    dataset: canonicalDatasetSpec(o.data),
+    testDataset: canonicalDatasetSpec(o.test),
     testAccuracy,
     imageSize: o.imageSize,
     channels: o.channels,

@@ -1,5 +1,5 @@
 // `ctfgen tokenizer encode`: the token cache of a dataset split under a tokenizer.
-import { openDataset } from '../data/open.js';
+import { canonicalDatasetSpec, openDataset } from '../data/open.js';
 import { buildTokenCache, saveTokenCache, type TokenCache } from '../data/token-cache.js';
 import { progress } from '../cli/progress.js';
 import * as T from '../torch/index.js';
@@ -18,7 +18,7 @@ export function encodeDataset(
   const c = tok.transform.channels ?? ds.channels;
   const bar = opts.quiet ? null : progress(`encode ${spec}`, ds.length);
   try {
-    return buildTokenCache(ds, {
+    const cache = buildTokenCache(ds, {
       encode: (images, n) => T.tidy(() => tok.model.encode(T.fromArray(images, [n, c, size.height, size.width])).toInt32Array()),
       gridH: size.height / f,
       gridW: size.width / f,
@@ -29,6 +29,8 @@ export function encodeDataset(
       batchSize: opts.batchSize ?? 128,
       onProgress: (d) => bar?.update(d),
     });
+    // the spec, not the display name, so that evaluation can find the dataset again (eval-defaults)
+    return { ...cache, dataset: canonicalDatasetSpec(spec) };
   } finally {
     bar?.stop();
   }
