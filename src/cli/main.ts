@@ -198,13 +198,23 @@ function samplingOptions(cmd: Command): Command {
 }
 
 samplingOptions(program.command('sample'))
-  .description('generate a PNG grid of images from a trained run (CTF: stage 1 + stage 2; or the baseline)')
+  .description('generate a PNG grid of images from a trained run (CTF: stage 1 + stage 2; or the baseline), or a .npz of N samples')
   .option('--run <dir>', 'run folder', 'models/fashion-mnist/ctf')
   .option('--class <id|name|all>', 'class id or name; all = one row per class', 'all')
-  .option('--n <count>', 'images per class', positiveInt, 8)
+  .option('--n <count>', 'images per class (grid), or in all (--npz)', positiveInt, 8)
   .option('--out <png>', 'output grid', 'samples.png')
   .option('--each <dir>', 'also write one PNG per image into this folder')
+  .option('--npz <file>', "write N samples in the ADM evaluator's layout instead (arr_0 uint8 [N, H, W, 3], arr_1 labels)")
+  .option('--labels <balanced|uniform>', '--npz: class i mod K for image i, or uniformly random classes', 'balanced')
+  .option('--shard-size <n>', '--npz: images per resumable shard', positiveInt, 1000)
+  .option('--resume', '--npz: continue an interrupted run from its shards')
   .action(async (o) => {
+    if (o.npz) {
+      if (o.class !== 'all' || o.each) throw new Error('--npz writes --n images with --labels classes; --class and --each do not apply');
+      const { sampleNpzCommand } = await import('./sample-npz-cmd.js');
+      await sampleNpzCommand({ ...o, noRestrict: o.restrict === false });
+      return;
+    }
     const { sampleCommand } = await import('../sample/sample-command.js');
     await sampleCommand({ ...o, noRestrict: o.restrict === false });
   });
@@ -257,21 +267,47 @@ program
 
 const evalCmd = samplingOptions(program.command('eval'))
   .enablePositionalOptions()
-  .description("FID / IS / precision / recall / class accuracy of a run's samples (and the feature classifier they use)")
-  .option('--run <dir>', 'run folder')
-  .option('--n <count>', 'generated images', positiveInt, 1000)
+  .description("FID / sFID / KID / IS / precision / recall / class accuracy of a run's samples, or of any .npz or image folder (--samples)")
+  .option('--run <dir>', 'run folder to sample and evaluate')
+  .option(
+    '--samples <npz|folder>',
+    'evaluate these images instead: a .npz (arr_0 uint8 [N, H, W, 3], as ADM / LlamaGen / VAR write) or an image folder',
+  )
+  .option('--n <count>', 'generated images (--run)', positiveInt, 1000)
   .option(
     '--classifier <ckpt>',
-    'feature network: a ctfgen classifier, or Inception-v3 weights',
-    'models/fashion-mnist-classifier.safetensors',
+    "feature network: a ctfgen classifier or Inception-v3 weights (default: the classifier of the run's dataset)",
   )
-  .option('--reference <spec>', 'real images for the statistics', 'fashion-mnist:test')
+  .option('--reference <spec|npz|folder>', "real images or precomputed statistics (default: the test split of the run's dataset)")
+  .option('--center-crop <size>', "prepare image folders with ADM's center_crop_arr at this size", positiveInt)
+  .option('--pr-sets <equal|all>', 'precision/recall on equal-sized sets (the larger thinned evenly) or on both whole sets', 'equal')
   .option('--sweep <key=v1,v2>', 'repeat over values of one setting, e.g. cfg=1.5,2,3')
   .option('--out <json>', 'write the results here')
   .action(async (o) => {
-    if (!o.run) throw new Error('ctfgen eval needs --run <dir> (or use `ctfgen eval classifier train`)');
+    if (o.prSets !== 'equal' && o.prSets !== 'all') throw new Error(`--pr-sets must be equal or all, got '${o.prSets}'`);
+    if (o.samples) {
+      if (o.run) throw new Error('give --run (sample and evaluate) or --samples (evaluate files), not both');
+      const { evaluateSamples } = await import('../eval/evaluate-files.js');
+      await evaluateSamples(o);
+      return;
+    }
+    if (!o.run)
+      throw new Error(
+        'ctfgen eval needs --run <dir> or --samples <npz|folder> (or use `ctfgen eval classifier train` / `ctfgen eval stats`)',
+      );
     const { evaluateRun } = await import('../eval/evaluate-run.js');
     await evaluateRun({ ...o, noRestrict: o.restrict === false });
+  });
+evalCmd
+  .command('stats')
+  .description("write reference statistics in the ADM evaluator's layout (mu, sigma; mu_s, sigma_s with Inception)")
+  .requiredOption('--data <spec|npz|folder>', 'real images: a dataset spec, a .npz (arr_0) or an image folder')
+  .requiredOption('--out <npz>', 'statistics file to write')
+  .option('--classifier <ckpt>', 'feature network (default: the classifier trained or tested on the dataset)')
+  .option('--center-crop <size>', "prepare image folders with ADM's center_crop_arr at this size", positiveInt)
+  .action(async (o) => {
+    const { statsCommand } = await import('../eval/evaluate-files.js');
+    await statsCommand(o);
   });
 evalCmd
   .command('classifier')

@@ -74,9 +74,14 @@ async function findClassifiers(dir: string, extra?: string): Promise<ClassifierF
  * The feature network for evaluating against a reference dataset when only the reference is known
  * (samples from elsewhere): the shipped classifier trained or tested on that dataset; none → refused.
  */
-export async function classifierForReference(reference: string, modelsDir = SHIPPED_MODELS_DIR): Promise<{ classifier: string; because: string }> {
+export async function classifierForReference(
+  reference: string,
+  modelsDir = SHIPPED_MODELS_DIR,
+): Promise<{ classifier: string; because: string }> {
   const ref = canonicalDatasetSpec(reference);
-  const found = (await findClassifiers(modelsDir)).find((c) => c.dataset === ref || (c.testDataset && canonicalDatasetSpec(c.testDataset) === ref));
+  const found = (await findClassifiers(modelsDir)).find(
+    (c) => c.dataset === ref || (c.testDataset && canonicalDatasetSpec(c.testDataset) === ref),
+  );
   if (!found)
     throw new Error(
       `no shipped feature classifier was trained or tested on ${ref}; pass --classifier <ctfgen classifier or Inception-v3 weights> ` +
@@ -97,7 +102,10 @@ export async function resolveEvalDefaults(o: EvalDefaultsInput): Promise<EvalDef
   const problems: string[] = [];
   let classifier = o.classifier;
   const given = candidates.find((c) => c.path === o.classifier);
-  let classifierWhy = given && given.dataset !== dataset ? `given with --classifier (trained on ${given.dataset}, not ${dataset})` : 'given with --classifier';
+  let classifierWhy =
+    given && given.dataset !== dataset
+      ? `given with --classifier (trained on ${given.dataset}, not ${dataset})`
+      : 'given with --classifier';
   if (!classifier) {
     if (own) {
       classifier = own.path;
@@ -126,7 +134,9 @@ export async function resolveEvalDefaults(o: EvalDefaultsInput): Promise<EvalDef
       );
   }
   if (problems.length > 0)
-    throw new Error(`${o.source} was trained on ${dataset}, and ctfgen will not measure it against another dataset:\n- ${problems.join('\n- ')}`);
+    throw new Error(
+      `${o.source} was trained on ${dataset}, and ctfgen will not measure it against another dataset:\n- ${problems.join('\n- ')}`,
+    );
   return { classifier: classifier!, reference: reference!, because: { classifier: classifierWhy, reference: referenceWhy } };
 }
 

@@ -10,7 +10,8 @@ import { samplingFromOptions, type SampleCmdOptions } from '../sample/sample-com
 import { loadFeatureNetwork } from './load-feature-network.js';
 import { RunDir } from '../train/run-dir.js';
 import { resolveEvalDefaults } from './eval-defaults.js';
-import { evaluateImages, formatMetrics, networkInput, referenceStats, type EvaluationResult } from './metrics.js';
+import { loadReference } from './evaluate-files.js';
+import { evaluateImages, formatMetrics, networkInput, type EvaluationResult, type PrecisionRecallSets } from './metrics.js';
 
 export interface EvalRunOptions extends Omit<SampleCmdOptions, 'class' | 'out' | 'n'> {
   n: number;
@@ -22,6 +23,7 @@ export interface EvalRunOptions extends Omit<SampleCmdOptions, 'class' | 'out' |
   sweep?: string;
   out?: string;
   statsCache?: string;
+  prSets?: PrecisionRecallSets;
 }
 
 export interface RunEvaluation extends EvaluationResult {
@@ -54,7 +56,7 @@ export async function evaluateRun(o: EvalRunOptions): Promise<RunEvaluation[]> {
   const run = await loadRun(o.run, o.system);
   const { model: classifier, id } = await loadFeatureNetwork(d.classifier);
   try {
-    const ref = await referenceStats({ classifier, dataset: d.reference, cacheDir: o.statsCache ?? join('runs', 'eval-stats') });
+    const ref = await loadReference(d.reference, classifier, { cacheDir: o.statsCache ?? join('runs', 'eval-stats') });
     const k = run.info.numClasses;
     // class accuracy needs a classifier of the run's classes (Inception's are ImageNet's)
     const ownClasses = classifier.datasetClasses !== false;
@@ -71,7 +73,13 @@ export async function evaluateRun(o: EvalRunOptions): Promise<RunEvaluation[]> {
       const r = sampleImages(run, labels, { ...sampling, batchSize: o.batchSize ?? 100 });
       const total = (performance.now() - t0) / 1000;
       const images = networkInput(r.images, r.shape as [number, number, number, number], classifier.config);
-      const m = await evaluateImages({ images, labels: ownClasses ? labels : undefined, classifier, referenceStats: ref });
+      const m = await evaluateImages({
+        images,
+        labels: ownClasses ? labels : undefined,
+        classifier,
+        referenceStats: ref,
+        precisionRecall: { sets: o.prSets },
+      });
       const e: RunEvaluation = {
         ...m,
         run: o.run,
@@ -84,8 +92,7 @@ export async function evaluateRun(o: EvalRunOptions): Promise<RunEvaluation[]> {
       };
       results.push(e);
       console.log(
-        `${run.kind} ${JSON.stringify(e.settings)}: ${formatMetrics(m)} | ` +
-          `${e.imagesPerSecond.toFixed(1)} images/s (n = ${m.n})`,
+        `${run.kind} ${JSON.stringify(e.settings)}: ${formatMetrics(m)} | ` + `${e.imagesPerSecond.toFixed(1)} images/s (n = ${m.n})`,
       );
     }
     if (o.out) await writeJsonAtomic(o.out, results, { indent: 2 });

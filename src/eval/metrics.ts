@@ -114,7 +114,8 @@ export function classifyBatch(model: FeatureNetwork, images: Float32Array): Batc
   }
 }
 
-async function collect(
+/** Classifier outputs of batches of network input (labels from the batches or `labels`). */
+export async function collectOutputs(
   model: FeatureNetwork,
   source: AsyncIterable<ImageBatchInput> | Iterable<ImageBatchInput>,
   labels: Int32Array | undefined,
@@ -195,7 +196,7 @@ export async function datasetOutputs(
   const ds = typeof dataset === 'string' ? openDataset(dataset, opts.open) : dataset;
   const transform = { ...(opts.transform ?? model.inputTransform?.(ds) ?? classifierInputTransform(ds, model.config)), hflip: 0 };
   const it = batches(ds, { batchSize: opts.batchSize ?? defaultBatch(model.config), shuffle: false, transform });
-  const o = await collect(model, it, undefined);
+  const o = await collectOutputs(model, it, undefined);
   const labels = o.labels ?? new Int32Array(0);
   let correct = 0;
   for (let i = 0; i < o.n; i++) if (o.predictions[i] === labels[i]) correct++;
@@ -242,8 +243,9 @@ export interface EvaluationResult {
 /** One line of results: FID, sFID, KID, IS, precision, recall, class accuracy ("n/a" where not measured). */
 export function formatMetrics(m: EvaluationResult): string {
   const f = (v: number, digits: number, scale = 1, unit = '') => (Number.isNaN(v) ? 'n/a' : `${(v * scale).toFixed(digits)}${unit}`);
+  const g = (v: number) => (Number.isNaN(v) ? 'n/a' : v.toPrecision(3));
   return (
-    `FID ${f(m.fid, 2)} | sFID ${f(m.sfid, 2)} | KID ${f(m.kid, 3, 1000)} ± ${f(m.kidStd, 3, 1000)} (×10⁻³) | IS ${f(m.isMean, 2)} ± ${f(m.isStd, 2)} | ` +
+    `FID ${f(m.fid, 2)} | sFID ${f(m.sfid, 2)} | KID ${g(m.kid)} ± ${g(m.kidStd)} | IS ${f(m.isMean, 2)} ± ${f(m.isStd, 2)} | ` +
     `precision ${f(m.precision, 3)} | recall ${f(m.recall, 3)} | class acc ${f(m.classAccuracy, 1, 100, '%')}`
   );
 }
@@ -275,7 +277,7 @@ export async function evaluateImages(o: EvaluateImagesOptions): Promise<Evaluati
   if (stats.dim !== featureDim)
     throw new Error(`evaluateImages: reference statistics have ${stats.dim} features, the classifier ${featureDim}`);
   const source = o.images instanceof Float32Array ? imageBatches(o.images, c * s * s, o.batchSize ?? defaultBatch(model.config)) : o.images;
-  const out = await collect(model, source, o.labels);
+  const out = await collectOutputs(model, source, o.labels);
   if (out.n < 2) throw new RangeError(`evaluateImages: need at least 2 images, got ${out.n}`);
   const fid = frechetTerms(featureStats({ data: out.features, dim: featureDim }), stats).fid;
   const refSpatial = ref?.spatial ?? null;

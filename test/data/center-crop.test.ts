@@ -82,13 +82,13 @@ test('center_crop_arr, Pillow BOX/BICUBIC resizes and TenCrop equal Pillow + tor
   }
   for (const name of ['rgba.png', 'grey.jpg']) {
     const img = await decodeRgb(join(d, name));
-    assert.ok(Buffer.from(img.data).equals(readFileSync(join(d, `${name}.rgb`))), `${name}: decoded pixels differ from Pillow's convert('RGB')`);
+    assert.ok(
+      Buffer.from(img.data).equals(readFileSync(join(d, `${name}.rgb`))),
+      `${name}: decoded pixels differ from Pillow's convert('RGB')`,
+    );
   }
 });
 
 test("roundHalfEven is Python's round()", () => {
-  assert.deepEqual(
-    [0.5, 1.5, 2.5, 2.4999, 2.5001, 3, 255.5, 256.5].map(roundHalfEven),
-    [0, 2, 2, 2, 3, 3, 256, 256],
-  );
+  assert.deepEqual([0.5, 1.5, 2.5, 2.4999, 2.5001, 3, 255.5, 256.5].map(roundHalfEven), [0, 2, 2, 2, 3, 3, 256, 256]);
 });
