@@ -130,7 +130,7 @@ export async function resolveEvalDefaults(o: EvalDefaultsInput): Promise<EvalDef
       problems.push(
         known
           ? `${dataset} has no held-out test split; name the real images to compare with, e.g. --reference ${quoteArg(dataset)} (its own training images)`
-          : `ctfgen knows no test split of ${dataset}; name the real images to compare with: --reference <dataset spec or .npz>`,
+          : `ctfgen knows no test split of ${dataset}; name the real images to compare with: --reference <dataset spec, .npz or image folder>`,
       );
   }
   if (problems.length > 0)
@@ -145,6 +145,10 @@ const quoteArg = (s: string) => (/^[A-Za-z0-9_:./,=@+-]+$/.test(s) ? s : `'${s.r
 /** A short file-name stem for a dataset (folder or file name, or the spec). */
 function datasetSlug(spec: string): string {
   const m = /^(?:folder|idx):([^,]+)/.exec(spec);
-  const stem = m ? basename(m[1]!).replace(/(-images)?(-idx\d-ubyte)?(\.gz)?$/, '') : spec.replace(/:.*$/, '');
+  const stem = m
+    ? basename(m[1]!)
+        .replace(/\.gz$/, '')
+        .replace(/([.-]idx\d?(-ubyte)?|\.ubyte)$/, '')
+    : spec.replace(/:.*$/, '');
   return stem.replace(/[^A-Za-z0-9_-]+/g, '-') || 'dataset';
 }

@@ -329,6 +329,10 @@ export interface ZipWriteEntry {
 export async function writeZipAtomic(path: string, entries: ZipWriteEntry[], opts: { forceZip64?: boolean } = {}): Promise<void> {
   const zip = new yazl.ZipFile();
   const out = zip.outputStream as Readable;
+  // yazl starts pumping entries at once, before the file is open and read from: keep the first
+  // error (a failing data source, a size mismatch) and rethrow it after the write is abandoned
+  let failure: Error | null = null;
+  out.on('error', (err: Error) => (failure ??= err));
   zip.on('error', (err: Error) => out.destroy(err));
   const forceZip64Format = opts.forceZip64 ?? false;
   for (const e of entries) {
@@ -339,5 +343,10 @@ export async function writeZipAtomic(path: string, entries: ZipWriteEntry[], opt
     });
   }
   zip.end({ forceZip64Format, comment: '' });
-  await writeFileAtomic(path, out as AsyncIterable<Uint8Array>);
+  try {
+    await writeFileAtomic(path, out as AsyncIterable<Uint8Array>);
+  } catch (e) {
+    throw failure ?? e;
+  }
+  if (failure) throw failure;
 }
