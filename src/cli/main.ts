@@ -165,8 +165,14 @@ tokenizer
   .description('write the token cache of a dataset (codes of every image and its mirror image, plus labels)')
   .requiredOption('--tokenizer <ckpt>', 'tokenizer checkpoint')
   .requiredOption('--data <spec>', 'dataset, e.g. fashion-mnist:train')
-  .requiredOption('--out <file>', 'token cache to write (.safetensors)')
+  .requiredOption('--out <file>', 'token cache to write (.safetensors; a folder of shards with --center-crop / --ten-crop)')
   .option('--no-flip', 'skip the mirrored copies')
+  .option('--center-crop', "image folder: ADM's center_crop_arr to the tokenizer's size, plus the mirrored crop")
+  .option('--ten-crop', "image folder: LlamaGen's --ten-crop (center_crop_arr to size × crop range, then TenCrop)")
+  .option('--crop-range <x>', '--ten-crop: centre crop size / tokenizer size (default 1.1)', positiveNumber)
+  .option('--class-map <file>', 'class folder → label: JSON {"name": index} or one class per line (default: sorted folder names)')
+  .option('--shard-size <n>', 'images per shard (default 10000)', positiveInt)
+  .option('--resume', 'continue an interrupted folder encode after its last shard')
   .action(async (o) => {
     const { openTokenizer } = await import('../tokenizer/tokenizer-file.js');
     const { encodeCommand } = await import('../tokenizer/encode-dataset.js');

@@ -1,13 +1,17 @@
 // Token caches: the VQ codes of a whole dataset, for the original and the horizontally flipped
-// image (as LlamaGen's code extraction does), plus labels, in one ctfgen safetensors file.
-// Stage-1/stage-2/baseline training reads this instead of running the tokenizer every step.
-import { loadCheckpoint, saveCheckpoint, type RawTensor } from '../io/index.js';
+// image (as LlamaGen's code extraction does) or for LlamaGen's ten crops, plus labels, in one
+// ctfgen safetensors file, or sharded: a folder of such files (each a contiguous range of images)
+// with an index.json, written shard by shard so that encoding a large folder is resumable and its
+// memory flat. Stage-1/stage-2/baseline training reads either instead of running the tokenizer.
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadCheckpoint, saveCheckpoint, writeJsonAtomic, type RawTensor } from '../io/index.js';
 import type { ImageDataset } from './dataset.js';
 import { pipelineFor } from './loader.js';
 import type { TransformSpec } from './transforms.js';
 
 export interface TokenCache {
-  /** [n, variants, gridH·gridW] codes; variant 0 = original, 1 = flipped */
+  /** [n, variants, gridH·gridW] codes; variant 0 = original, 1 = flipped (ten crops: tenCrop's order) */
   codes: Int32Array;
   labels: Int32Array;
   n: number;
@@ -22,6 +26,8 @@ export interface TokenCache {
   codebookSize: number;
   /** image transform applied before encoding */
   transform: TransformSpec;
+  /** image preparation before the transform, when not the dataset's own images (e.g. "center_crop_arr 256, flip") */
+  preprocess?: string;
 }
 
 export const tokensPerImage = (c: TokenCache): number => c.gridH * c.gridW;
@@ -92,7 +98,19 @@ export async function saveTokenCache(path: string, c: TokenCache): Promise<void>
   await saveCheckpoint(path, tensors, { kind: 'token-cache', ...meta });
 }
 
-export async function loadTokenCache(path: string): Promise<TokenCache> {
+/** A sharded cache's index.json: the common fields and the shard files, in image order. */
+export interface TokenCacheIndex extends Omit<TokenCache, 'codes' | 'labels'> {
+  kind: 'token-cache-index';
+  shards: { file: string; start: number; n: number }[];
+}
+
+export const TOKEN_CACHE_INDEX = 'index.json';
+
+export async function saveTokenCacheIndex(dir: string, index: TokenCacheIndex): Promise<void> {
+  await writeJsonAtomic(join(dir, TOKEN_CACHE_INDEX), index);
+}
+
+async function loadOne(path: string): Promise<TokenCache> {
   const { tensors, meta } = await loadCheckpoint(path);
   if (meta.kind !== 'token-cache')
     throw new Error(`${path}: not a token cache (kind '${String(meta.kind)}'); make one with \`ctfgen tokenizer encode\``);
@@ -106,6 +124,28 @@ export async function loadTokenCache(path: string): Promise<TokenCache> {
     codes: new Int32Array(codes.data.slice().buffer),
     labels: new Int32Array(labels.data.slice().buffer),
   };
+}
+
+/** A token cache file, or a sharded cache (its folder or index.json), as one cache. */
+export async function loadTokenCache(path: string): Promise<TokenCache> {
+  const indexPath = existsSync(path) && statSync(path).isDirectory() ? join(path, TOKEN_CACHE_INDEX) : path;
+  if (!indexPath.endsWith('.json')) return loadOne(path);
+  if (!existsSync(indexPath)) throw new Error(`${path}: no ${TOKEN_CACHE_INDEX}; an unfinished encode can be continued with --resume`);
+  const index = JSON.parse(readFileSync(indexPath, 'utf8')) as TokenCacheIndex;
+  if (index.kind !== 'token-cache-index') throw new Error(`${indexPath}: not a token cache index`);
+  const dir = join(indexPath, '..');
+  const { kind: _k, shards, ...common } = index;
+  const L = index.gridH * index.gridW * index.variants;
+  const codes = new Int32Array(index.n * L);
+  const labels = new Int32Array(index.n);
+  for (const s of shards) {
+    const c = await loadOne(join(dir, s.file));
+    if (c.n !== s.n || c.variants !== index.variants || c.tokenizerId !== index.tokenizerId)
+      throw new Error(`${join(dir, s.file)} does not belong to ${indexPath} (size, variants or tokenizer differ)`);
+    codes.set(c.codes, s.start * L);
+    labels.set(c.labels, s.start);
+  }
+  return { ...common, codes, labels };
 }
 
 /** Gathers rows: tokens [B, L] of the chosen samples/variants, and their labels [B]. */

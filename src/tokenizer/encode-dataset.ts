@@ -3,6 +3,7 @@ import { canonicalDatasetSpec, openDataset } from '../data/open.js';
 import { buildTokenCache, saveTokenCache, type TokenCache } from '../data/token-cache.js';
 import { progress } from '../cli/progress.js';
 import * as T from '../torch/index.js';
+import { encodeImageFolder } from './encode-folder.js';
 import type { Tokenizer } from './tokenizer-file.js';
 
 export function encodeDataset(
@@ -36,8 +37,44 @@ export function encodeDataset(
   }
 }
 
-export async function encodeCommand(o: { tokenizer: string; data: string; out: string; noFlip?: boolean }, tok: Tokenizer): Promise<void> {
+export interface EncodeCmdOptions {
+  tokenizer: string;
+  data: string;
+  out: string;
+  noFlip?: boolean;
+  centerCrop?: boolean;
+  tenCrop?: boolean;
+  cropRange?: number;
+  classMap?: string;
+  shardSize?: number;
+  resume?: boolean;
+}
+
+export async function encodeCommand(o: EncodeCmdOptions, tok: Tokenizer): Promise<void> {
   const t0 = Date.now();
+  if (o.centerCrop || o.tenCrop) {
+    if (o.centerCrop && o.tenCrop) throw new Error('give --center-crop or --ten-crop, not both');
+    const folder = o.data.startsWith('folder:') ? o.data.slice('folder:'.length) : o.data;
+    let bar: ReturnType<typeof progress> | null = null;
+    const index = await encodeImageFolder(tok, {
+      folder,
+      out: o.out,
+      crop: o.tenCrop ? 'ten' : 'center',
+      cropRange: o.cropRange,
+      classMap: o.classMap,
+      shardSize: o.shardSize,
+      resume: o.resume,
+      onProgress: (done, total) => (bar ??= progress(`encode ${folder}`, total, done)).update(done),
+    }).finally(() => bar?.stop());
+    const secs = (Date.now() - t0) / 1000;
+    console.log(
+      `${o.out}: ${index.n} images × ${index.variants} crops (${index.preprocess}) × ${index.gridH}x${index.gridW} tokens in ` +
+        `${index.shards.length} shards, ${secs.toFixed(1)} s (${(index.n / secs).toFixed(1)} images/s)`,
+    );
+    return;
+  }
+  if (o.classMap || o.shardSize || o.resume || o.cropRange)
+    throw new Error('--class-map, --shard-size, --resume and --crop-range apply to image folders encoded with --center-crop or --ten-crop');
   const cache = encodeDataset(tok, o.data, { flip: !o.noFlip });
   await saveTokenCache(o.out, cache);
   console.log(
