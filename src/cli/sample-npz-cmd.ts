@@ -19,7 +19,8 @@ export async function sampleNpzCommand(o: SampleNpzOptions): Promise<void> {
   const shown: { bar: Progress | null } = { bar: null };
   try {
     const sampling = samplingFromOptions(o);
-    const batchSize = o.batchSize ?? 100;
+    // 64 a batch: the sampler's transient memory grows with the batch (~800 MB peak at 32x32, ~1.06 GB at 100)
+    const batchSize = o.batchSize ?? 64;
     const side = Math.round(Math.sqrt(run.models.stage1.config.blockSize)) * run.tokenizer.model.downsampleFactor;
     const t0 = performance.now();
     const r = await writeNpzSamples({

@@ -87,9 +87,10 @@ function coeffs(inSize: number, outSize: number, filter: PilFilter): Coeffs {
   return { ksize, min, count, k };
 }
 
+/** ss >> 22, clipped to 0..255 (ss / 2^22 is exact; below 0 either rounding clips to 0) */
 const clip8 = (ss: number) => {
-  const v = Math.floor(ss / ONE);
-  return v < 0 ? 0 : v > 255 ? 255 : v;
+  const v = Math.trunc(ss / ONE);
+  return ss < 0 ? 0 : v > 255 ? 255 : v;
 };
 
 /** Pillow's Image.resize((width, height), filter) of an RGB image. */
@@ -137,16 +138,19 @@ export function pilResize(img: RgbImage, width: number, height: number, filter: 
   if (height === img.height) return { width, height, data: src };
   const out = new Uint8Array(height * srcW * 3);
   const rowBytes = srcW * 3;
+  const acc = new Float64Array(rowBytes); // whole rows at a time: contiguous reads (sums stay exact integers)
   for (let yy = 0; yy < height; yy++) {
     const ymin = cv.min[yy]! - rowOffset;
     const n = cv.count[yy]!;
     const kb = yy * cv.ksize;
-    const o = yy * rowBytes;
-    for (let i = 0; i < rowBytes; i++) {
-      let s = HALF;
-      for (let y = 0; y < n; y++) s += src[(y + ymin) * rowBytes + i]! * cv.k[kb + y]!;
-      out[o + i] = clip8(s);
+    acc.fill(HALF);
+    for (let y = 0; y < n; y++) {
+      const ky = cv.k[kb + y]!;
+      const base = (y + ymin) * rowBytes;
+      for (let i = 0; i < rowBytes; i++) acc[i] += src[base + i]! * ky;
     }
+    const o = yy * rowBytes;
+    for (let i = 0; i < rowBytes; i++) out[o + i] = clip8(acc[i]!);
   }
   return { width: srcW, height, data: out };
 }
