@@ -95,6 +95,26 @@ test('a run on an unshipped dataset: refused without its classifier, measured ag
   assert.equal(se.reference, canonical);
   assert.equal(se.n, 30);
 
+  // the same samples as a folder of PNGs (as LlamaGen's sample_ddp writes them) score the same
+  execFileSync(PYTHON, [
+    '-c',
+    `import sys, os, numpy as np
+from PIL import Image
+a = np.load(sys.argv[1])['arr_0']; os.makedirs(sys.argv[2])
+for i, im in enumerate(a): Image.fromarray(im).save(f'{sys.argv[2]}/{i:06d}.png')
+Image.fromarray(a[0][:20]).save(f'{sys.argv[2]}/999999.png')`,
+    p('samples.npz'),
+    p('pngs'),
+  ]);
+  assert.match(
+    fails('eval', '--samples', 'pngs', '--classifier', 'cls.safetensors', '--reference', spec),
+    /999999\.png is 32x20 but .*000000\.png is 32x32; give --center-crop <size>/,
+  );
+  execFileSync(PYTHON, ['-c', 'import os, sys; os.remove(sys.argv[1])', p('pngs/999999.png')]);
+  ok('eval', '--samples', 'pngs', '--classifier', 'cls.safetensors', '--reference', spec, '--out', 'pngs-eval.json');
+  const fromPngs = readJson<SamplesEvaluation>('pngs-eval.json');
+  assert.ok(Math.abs(fromPngs.fid - se.fid) <= 1e-9 * se.fid, `FID of the PNG folder ${fromPngs.fid} vs the .npz ${se.fid}`);
+
   // reference statistics in ADM's layout: numpy finds mu, sigma = mean and covariance of the features
   ok('eval', 'stats', '--data', spec, '--classifier', 'cls.safetensors', '--out', 'ref.npz');
   const check = execFileSync(
