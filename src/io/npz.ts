@@ -310,13 +310,14 @@ export class NpzFile {
     } catch (e) {
       throw new NpzError(`${label}: not a readable .npz file (${(e as Error).message.replace(`${label}: `, '')})`);
     }
+    // other members (numpy's np.load hands them out as bytes) are left alone
     const members = new Map<string, string>();
-    for (const name of zip.entries.keys()) {
-      if (!name.endsWith('.npy')) {
-        await zip.close();
-        throw new NpzError(`${label}: member ${name} is not a .npy array; a .npz holds only .npy members`);
-      }
-      members.set(name.slice(0, -4), name);
+    for (const name of zip.entries.keys()) if (name.endsWith('.npy')) members.set(name.slice(0, -4), name);
+    if (members.size === 0) {
+      await zip.close();
+      throw new NpzError(
+        `${label}: not a .npz file: it holds no .npy arrays (members: ${[...zip.entries.keys()].slice(0, 5).join(', ') || 'none'})`,
+      );
     }
     return new NpzFile(zip, label, members);
   }

@@ -180,7 +180,20 @@ np.savez(d + '/ok.npz', arr_0=np.arange(1000, dtype=np.float64))`,
     /truncated\.npz/,
   );
   const notNpy = makeZip([['readme.txt', Buffer.from('hello')]]);
-  await assert.rejects(NpzFile.open(notNpy, 'notnpy.npz'), /member readme\.txt is not a \.npy array/);
+  await assert.rejects(
+    NpzFile.open(notNpy, 'notnpy.npz'),
+    /notnpy\.npz: not a \.npz file: it holds no \.npy arrays \(members: readme\.txt\)/,
+  );
+  // beside arrays, other members are ignored (numpy hands them out as bytes)
+  const mixed = await NpzFile.open(
+    makeZip([
+      ['readme.txt', Buffer.from('hi')],
+      ['arr_0.npy', Buffer.concat([npyHeader('uint8', [2]), Buffer.from([7, 9])])],
+    ]),
+    'mixed.npz',
+  );
+  assert.deepEqual([mixed.names, Array.from((await mixed.read('arr_0')).data as Uint8Array)], [['arr_0'], [7, 9]]);
+  await mixed.close();
 });
 
 test('zip bombs are refused before inflating: impossible ratios, streams longer than recorded, shapes larger than the member', async () => {
