@@ -6,7 +6,8 @@
 // reported as the mean and the (population) standard deviation over subsets, as torch-fidelity
 // reports them. Arithmetic in float64. Subsets come from ctfgen's seeded RNG (data/rng.ts), so the
 // draws are not numpy's: KID values agree with those tools in expectation, not digit for digit.
-// When m equals both set sizes every subset is the whole set and the MMD is computed once.
+// A set no larger than m enters every subset whole, so its within-set sum is computed once (and
+// when both are, the MMD is).
 import { Rng } from '../data/rng.js';
 import { fromArray, noGrad, tidy, type Tensor } from '../torch/index.js';
 
@@ -44,17 +45,25 @@ export function kidSubsets(nReal: number, nFake: number, o: KidOptions = {}): { 
   return { real, fake, m };
 }
 
-/** Unbiased MMD² of two equally sized float64 sets x, y [m, d] under (x·y / d + 1)³. */
-export function mmd2Unbiased(x: Tensor, y: Tensor): number {
+const kernel = (a: Tensor, b: Tensor, d: number) => a.matmul(b.transpose(0, 1)).div(d).add(1).pow(3);
+
+/** Σ_{i≠j} k(a_i, a_j): the whole kernel sum less the diagonal k(a_i, a_i) = (‖a_i‖² / d + 1)³. */
+function offDiagonalSum(a: Tensor): number {
+  const d = a.size(1);
+  return tidy(() => (kernel(a, a, d).sum().item() as number) - (a.square().sum(1).div(d).add(1).pow(3).sum().item() as number));
+}
+
+/**
+ * Unbiased MMD² of two equally sized float64 sets x, y [m, d] under (x·y / d + 1)³. `known` holds
+ * within-set sums already computed (they do not depend on the order of the rows).
+ */
+export function mmd2Unbiased(x: Tensor, y: Tensor, known: { xx?: number; yy?: number } = {}): number {
   return noGrad(() =>
     tidy(() => {
       const [m, d] = x.shape as [number, number];
-      const k = (a: Tensor, b: Tensor) => a.matmul(b.transpose(0, 1)).div(d).add(1).pow(3);
-      // Σ_{i≠j} k(a_i, a_j): the whole sum less the diagonal k(a_i, a_i) = (‖a_i‖² / d + 1)³
-      const offDiagonal = (a: Tensor) => (k(a, a).sum().item() as number) - (a.square().sum(1).div(d).add(1).pow(3).sum().item() as number);
-      const xx = offDiagonal(x);
-      const yy = offDiagonal(y);
-      const xy = k(x, y).sum().item() as number;
+      const xx = known.xx ?? offDiagonalSum(x);
+      const yy = known.yy ?? offDiagonalSum(y);
+      const xy = kernel(x, y, d).sum().item() as number;
       return (xx + yy) / (m * (m - 1)) - (2 * xy) / (m * m);
     }),
   );
@@ -75,12 +84,13 @@ export function kernelInceptionDistance(
     tidy(() => {
       const r = fromArray(real.data, [nReal, d], 'float64');
       const f = fromArray(fake.data, [nFake, d], 'float64');
-      const whole = m === nReal && m === nFake;
-      const mmds = whole
-        ? [mmd2Unbiased(r, f)]
-        : ri.map((idx, s) =>
-            tidy(() => mmd2Unbiased(r.indexSelect(0, fromArray(idx, [m], 'int64')), f.indexSelect(0, fromArray(fi[s]!, [m], 'int64')))),
-          );
+      // a subset that is a whole set has that set's within-set sum, whatever its order
+      const known = { xx: m === nReal ? offDiagonalSum(r) : undefined, yy: m === nFake ? offDiagonalSum(f) : undefined };
+      const pick = (t: Tensor, idx: Int32Array) => t.indexSelect(0, fromArray(idx, [m], 'int64'));
+      const mmds =
+        known.xx !== undefined && known.yy !== undefined
+          ? [mmd2Unbiased(r, f, known)]
+          : ri.map((idx, s) => tidy(() => mmd2Unbiased(pick(r, idx), pick(f, fi[s]!), known)));
       const mean = mmds.reduce((a, b) => a + b, 0) / mmds.length;
       const std = Math.sqrt(mmds.reduce((a, b) => a + (b - mean) ** 2, 0) / mmds.length);
       return { mean, std, subsets: ri.length, subsetSize: m };

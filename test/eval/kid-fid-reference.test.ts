@@ -31,8 +31,8 @@ def mmd2(f1, f2):  # torch-fidelity's kid mmd2, polynomial kernel degree 3, gamm
     m = kxx.shape[0]
     return ((kxx.sum() - np.trace(kxx)) + (kyy.sum() - np.trace(kyy))) / (m * (m - 1)) - 2 * kxy.sum() / (m * m)
 out = {'fid': fid(a, b), 'kid': []}
-for name in ['sub', 'whole']:
-    ri, fi, y = z[name + '_real'], z[name + '_fake'], (b if name == 'sub' else a)
+for name in ['sub', 'whole', 'part']:
+    ri, fi, y = z[name + '_real'], z[name + '_fake'], (a if name == 'whole' else b)
     mmds = np.array([mmd2(a[r], y[f]) for r, f in zip(ri, fi)])
     out['kid'].append([float(mmds.mean()), float(mmds.std())])
 print(json.dumps(out))
@@ -49,6 +49,7 @@ test('FID and KID of two feature sets equal numpy/scipy (torch-fidelity formulas
   const b = gen(700, 0.3);
   const sub = kidSubsets(900, 700, { subsets: 8, subsetSize: 300, seed: 3 });
   const whole = kidSubsets(900, 900, { subsetSize: 2000 });
+  const part = kidSubsets(900, 700, { subsets: 4, subsetSize: 1000, seed: 9 }); // m = 700: every fake subset is the whole set
   const stack = (xs: Int32Array[]) => {
     const out = new Int32Array(xs.length * xs[0]!.length);
     xs.forEach((x, i) => out.set(x, i * x.length));
@@ -66,6 +67,8 @@ test('FID and KID of two feature sets equal numpy/scipy (torch-fidelity formulas
       // the whole-set case compares a with itself shuffled: every subset is the whole set
       idx('whole_real', whole.real.slice(0, 1)),
       idx('whole_fake', whole.fake.slice(0, 1)),
+      idx('part_real', part.real),
+      idx('part_fake', part.fake),
     ]);
     const ref = JSON.parse(execFileSync(PYTHON, ['-c', REFERENCE, path], { encoding: 'utf8' })) as { fid: number; kid: [number, number][] };
 
@@ -77,6 +80,13 @@ test('FID and KID of two feature sets equal numpy/scipy (torch-fidelity formulas
     assert.ok(rel(kid.mean, ref.kid[0]![0]) < 1e-6, `KID ${kid.mean} vs numpy ${ref.kid[0]![0]}`);
     assert.ok(rel(kid.std, ref.kid[0]![1]) < 1e-6, `KID std ${kid.std} vs numpy ${ref.kid[0]![1]}`);
     assert.ok(kid.std > 0);
+
+    const partial = kernelInceptionDistance({ data: a, dim: d }, { data: b, dim: d }, { subsets: 4, subsetSize: 1000, seed: 9 });
+    assert.equal(partial.subsetSize, 700);
+    assert.ok(
+      rel(partial.mean, ref.kid[2]![0]) < 1e-6 && rel(partial.std, ref.kid[2]![1]) < 1e-6,
+      `KID ${JSON.stringify(partial)} vs ${ref.kid[2]}`,
+    );
 
     // m clamped to the sets' size (clean-fid's rule): one MMD of the whole sets, std 0
     const same = kernelInceptionDistance({ data: a, dim: d }, { data: a, dim: d }, { subsetSize: 2000 });
