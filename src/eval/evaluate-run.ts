@@ -24,6 +24,8 @@ export interface EvalRunOptions extends Omit<SampleCmdOptions, 'class' | 'out' |
   out?: string;
   statsCache?: string;
   prSets?: PrecisionRecallSets;
+  /** a reference image folder is prepared with ADM's center_crop_arr at this size */
+  centerCrop?: number;
 }
 
 export interface RunEvaluation extends EvaluationResult {
@@ -56,7 +58,10 @@ export async function evaluateRun(o: EvalRunOptions): Promise<RunEvaluation[]> {
   const run = await loadRun(o.run, o.system);
   const { model: classifier, id } = await loadFeatureNetwork(d.classifier);
   try {
-    const ref = await loadReference(d.reference, classifier, { cacheDir: o.statsCache ?? join('runs', 'eval-stats') });
+    const ref = await loadReference(d.reference, classifier, {
+      cacheDir: o.statsCache ?? join('runs', 'eval-stats'),
+      centerCrop: o.centerCrop,
+    });
     const k = run.info.numClasses;
     // class accuracy needs a classifier of the run's classes (Inception's are ImageNet's)
     const ownClasses = classifier.datasetClasses !== false;
