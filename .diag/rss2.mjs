@@ -1,0 +1,11 @@
+import { writeNpzSamples } from '../dist/src/sample/npz-samples.js';
+import * as T from '../dist/src/torch/index.js';
+const n = Number(process.argv[2]);
+const mb = (x) => (x / 2 ** 20).toFixed(0);
+let peak = 0;
+const log = (done) => { const m = process.memoryUsage(); peak = Math.max(peak, m.rss); if (done === 'done' || done % 10000 < 64) console.log(`${done}: rss ${mb(m.rss)} heap ${mb(m.heapUsed)} external ${mb(m.external)}`); };
+const timer = setInterval(() => log(-1), 500);
+const sample = (classes) => T.tidy(() => ({ images: T.rand([classes.length, 1, 32, 32]).mul(2).sub(1).toFloat32Array(), shape: [classes.length, 1, 32, 32] }));
+await writeNpzSamples({ out: '/tmp/diag2.npz', n, numClasses: 10, labels: 'balanced', seed: 0, sample, size: [32, 32], batchSize: 64, shardSize: 1000, meta: {}, onProgress: (d) => log(d) });
+clearInterval(timer);
+log('done'); console.log('peak rss MB', mb(peak), 'maxRSS (resourceUsage) MB', (process.resourceUsage().maxRSS / 1024).toFixed(0));
