@@ -11,7 +11,10 @@ import { join } from 'node:path';
 import { packageRoot } from '../src/util/package-root.js';
 
 const synthetic = process.argv.includes('--synthetic');
-const sizes = process.argv.slice(2).filter((a) => a !== '--synthetic').map(Number);
+const sizes = process.argv
+  .slice(2)
+  .filter((a) => a !== '--synthetic')
+  .map(Number);
 const dir = mkdtempSync(join(tmpdir(), 'ctfgen-npz-rss-'));
 const dist = (p: string) => JSON.stringify(join(packageRoot, 'dist', p));
 const WRITER_ONLY = `
@@ -25,7 +28,16 @@ try {
     const out = join(dir, `samples-${n}.npz`);
     const args = synthetic
       ? ['--input-type=module', '-e', WRITER_ONLY, out, String(n)]
-      : [join(packageRoot, 'dist', 'src', 'cli', 'main.js'), 'sample', '--run', join(packageRoot, 'models', 'fashion-mnist', 'ctf'), '--n', String(n), '--npz', out];
+      : [
+          join(packageRoot, 'dist', 'src', 'cli', 'main.js'),
+          'sample',
+          '--run',
+          join(packageRoot, 'models', 'fashion-mnist', 'ctf'),
+          '--n',
+          String(n),
+          '--npz',
+          out,
+        ];
     const t0 = performance.now();
     const r = spawnSync('/usr/bin/time', ['-v', process.execPath, ...args], { encoding: 'utf8' });
     const secs = (performance.now() - t0) / 1000;
