@@ -1,5 +1,5 @@
 // Evaluation metric cost at the paper's scale on synthetic features: statistics of 10k features,
-// the Fréchet distance (Jacobi eigen-decompositions) at F = 128 and 256, the inception score of
+// the Fréchet distance (LAPACK, src/eval/fid.ts) at F = 128 and 256, the inception score of
 // 10k predictions, and precision/recall of 10k × 10k feature sets (float64 and float32 distances).
 // Run: npx tsc -p tsconfig.json && node dist/bench/eval-metrics.js [n]
 import { Rng } from '../src/data/rng.js';

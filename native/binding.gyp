@@ -21,6 +21,7 @@
         "src/autograd_ops.cc",
         "src/device_ops.cc",
         "src/dist_ops.cc",
+        "src/linalg_ops.cc",
         "src/addon.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],

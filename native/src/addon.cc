@@ -29,6 +29,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   RegisterAutogradOps(env, exports);
   RegisterDeviceOps(env, exports);
   RegisterDistOps(env, exports);
+  RegisterLinalgOps(env, exports);
   return exports;
 }
 

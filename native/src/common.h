@@ -82,5 +82,6 @@ void RegisterNnOps(Napi::Env env, Napi::Object exports);
 void RegisterAutogradOps(Napi::Env env, Napi::Object exports);
 void RegisterDeviceOps(Napi::Env env, Napi::Object exports);
 void RegisterDistOps(Napi::Env env, Napi::Object exports);
+void RegisterLinalgOps(Napi::Env env, Napi::Object exports);
 
 }  // namespace ctf

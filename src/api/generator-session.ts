@@ -1,7 +1,7 @@
 // The worker side of a Generator: one loaded run (CTF or baseline) and the three things it does —
 // generate, refine (stage 2 alone over a given coarse map) and edit (re-generate a region).
 import { SAMPLING_DEFAULTS, labelCodes, type SamplingOverrides, type SamplingSettings } from '../ctf/index.js';
-import { loadRun, type LoadedRun, type SystemKind } from '../run/load-run.js';
+import { imageGeometry, loadRun, type LoadedRun, type SystemKind } from '../run/load-run.js';
 import { editImages, refineImages, type Region } from '../sample/edit.js';
 import { decodeTokenMaps, resolveClass, sampleImages, type GenerationProgress, type SampledImages } from '../sample/images.js';
 import type { StopSignal } from '../util/progress.js';
@@ -87,15 +87,13 @@ function pack(r: SampledImages, classes: number[]): PackedImages {
 export async function openGenerator(args: { run: string; system?: SystemKind }) {
   const run: LoadedRun = await loadRun(args.run, args.system);
   const m = run.models;
-  const ar = m.kind === 'ctf' ? m.stage1 : m.baseline;
-  const grid = Math.round(Math.sqrt(ar.config.blockSize));
-  const f = run.tokenizer.model.downsampleFactor;
+  const { grid, width, height } = imageGeometry(run);
   const info: GeneratorInfo = {
     run: args.run,
     kind: run.kind,
     classNames: run.info.classNames,
     numClasses: run.info.numClasses,
-    imageSize: { width: grid * f, height: grid * f },
+    imageSize: { width, height },
     channels: run.tokenizer.model.config.inChannels ?? 3,
     grid,
     codebookSize: run.tokenizer.model.config.codebookSize,

@@ -1,7 +1,11 @@
-// `ctfgen eval --run <dir>` (sample, measure, print, write JSON) and `ctfgen eval classifier train`.
+// `ctfgen eval --run <dir>` (sample, measure, print, write JSON), `ctfgen eval --samples <npz|folder>`,
+// `ctfgen eval stats` and `ctfgen eval classifier train`.
 import { join } from 'node:path';
 import { writeJsonAtomic } from '../io/index.js';
+import type { EvalDefaults } from '../eval/eval-defaults.js';
+import { evaluateSamples, writeReferenceStats, type SamplesEvalOptions, type StatsOptions } from '../eval/evaluate-files.js';
 import { evaluateRun, parseSweep, type RunEvaluation } from '../eval/evaluate-run.js';
+import { formatMetrics, type PrecisionRecallSets } from '../eval/metrics.js';
 import { CLASSIFIER_PRESETS, trainClassifier } from '../eval/train-classifier.js';
 import { isMainProcess } from '../dist/env.js';
 import { withCompute, type ComputeFlags } from './compute-flags.js';
@@ -11,19 +15,24 @@ import { samplingFromFlags, type SamplingFlags } from './sampling-flags.js';
 export interface EvalCmdOptions extends SamplingFlags, ComputeFlags {
   run: string;
   n: number;
-  classifier: string;
-  reference: string;
+  classifier?: string;
+  reference?: string;
+  centerCrop?: number;
+  prSets: PrecisionRecallSets;
   sweep?: string;
   out?: string;
 }
 
-const pct = (x: number) => (Number.isNaN(x) ? 'n/a' : `${(100 * x).toFixed(1)}%`);
+/** Where the evaluation's classifier and reference come from, said before it starts. */
+const sayDefaults = (d: EvalDefaults) =>
+  console.log(`reference ${d.reference} (${d.because.reference}); feature network ${d.classifier} (${d.because.classifier})`);
+
+const STATS_CACHE = join('runs', 'eval-stats');
 
 export function formatEvaluation(e: RunEvaluation): string {
   const { seed, ...settings } = e.settings;
   return (
-    `${e.system} ${JSON.stringify(settings)} seed ${seed}: FID ${e.fid.toFixed(2)} | IS ${e.isMean.toFixed(2)} ± ${e.isStd.toFixed(2)} | ` +
-    `precision ${e.precision.toFixed(3)} | recall ${e.recall.toFixed(3)} | class acc ${pct(e.classAccuracy)} | ` +
+    `${e.system} ${JSON.stringify(settings)} seed ${seed}: ${formatMetrics(e)} | ` +
     `${e.imagesPerSecond.toFixed(1)} images/s (n = ${e.n}; reference ${e.reference}, network ${e.classifier})`
   );
 }
@@ -42,7 +51,10 @@ export async function evalCommand(o: EvalCmdOptions): Promise<void> {
         seed: o.seed,
         batchSize: o.batchSize,
         sweep: o.sweep ? parseSweep(o.sweep) : undefined,
-        statsCache: join('runs', 'eval-stats'),
+        centerCrop: o.centerCrop,
+        prSets: o.prSets,
+        statsCache: STATS_CACHE,
+        onDefaults: sayDefaults,
         onProgress: (p) => bar({ phase: p.stage, done: p.done, total: p.total }),
         group,
         precision: o.precision,
@@ -55,6 +67,24 @@ export async function evalCommand(o: EvalCmdOptions): Promise<void> {
   } finally {
     bar.stop();
   }
+}
+
+/** `ctfgen eval --samples <npz|folder>`: anyone's samples against a reference. */
+export async function evalSamplesCommand(
+  o: Omit<SamplesEvalOptions, 'statsCache' | 'onDefaults' | 'onNote'> & { out?: string },
+): Promise<void> {
+  const e = await evaluateSamples({ ...o, statsCache: STATS_CACHE, onDefaults: sayDefaults, onNote: (m) => console.log(m) });
+  console.log(`${o.samples}: ${formatMetrics(e)} (n = ${e.n})`);
+  if (o.out) await writeJsonAtomic(o.out, e, { indent: 2 });
+}
+
+/** `ctfgen eval stats`: reference statistics in ADM's layout. */
+export async function evalStatsCommand(o: Omit<StatsOptions, 'statsCache'>): Promise<void> {
+  const r = await writeReferenceStats({ ...o, statsCache: STATS_CACHE });
+  console.log(
+    `${o.out}: mu, sigma (${r.stats.dim}-d)${r.spatial ? `, mu_s, sigma_s (${r.spatial.dim}-d)` : ''} of ${r.stats.n} images of ${o.data} ` +
+      `under ${r.classifier} (${r.meta.classifierId}); ${r.note}`,
+  );
 }
 
 export interface ClassifierTrainCmdOptions extends ComputeFlags {

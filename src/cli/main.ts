@@ -175,23 +175,45 @@ tokenizer
   .description('write the token cache of a dataset (codes of every image and its mirror image, plus labels)')
   .requiredOption('--tokenizer <ckpt>', 'tokenizer checkpoint')
   .requiredOption('--data <spec>', 'dataset, e.g. fashion-mnist:train')
-  .requiredOption('--out <file>', 'token cache to write (.safetensors)')
+  .requiredOption('--out <file>', 'token cache to write (.safetensors; a folder of shards with --center-crop / --ten-crop)')
   .option('--no-flip', 'skip the mirrored copies')
+  .option('--center-crop', "image folder: ADM's center_crop_arr to the tokenizer's size, plus the mirrored crop")
+  .option('--ten-crop', "image folder: LlamaGen's --ten-crop (center_crop_arr to size × crop range, then TenCrop)")
+  .option('--crop-range <x>', '--ten-crop: centre crop size / tokenizer size (default 1.1)', positiveNumber)
+  .option('--class-map <file>', 'class folder → label: JSON {"name": index} or one class per line (default: sorted folder names)')
+  .option('--shard-size <n>', 'images per shard (default 10000)', positiveInt)
+  .option('--resume', 'continue an interrupted folder encode after its last shard')
   .action(async (o) => {
     const { tokenizerEncodeCommand } = await import('./tokenizer-cmd.js');
     await tokenizerEncodeCommand(o);
   });
 
 addComputeFlags(addSamplingFlags(program.command('sample')))
-  .description('generate a PNG grid of images from a trained run (CTF: stage 1 + stage 2; or the baseline)')
+  .description('generate a PNG grid of images from a trained run (CTF: stage 1 + stage 2; or the baseline), or a .npz of N samples')
   .option('--run <dir>', 'run folder (the shipped Fashion-MNIST CTF run by default)', shippedPath('models/fashion-mnist/ctf'))
   .option('--class <id|name|all>', 'class id or name; all = one row per class', 'all')
-  .option('--n <count>', 'images per class', positiveInt, 8)
+  .option('--n <count>', 'images per class (grid), or in all (--npz)', positiveInt, 8)
   .option('--out <png>', 'output grid', 'samples.png')
   .option('--each <dir>', 'also write one PNG per image into this folder (streamed: any --n)')
-  .option('--max-grid <n>', 'largest grid written, in images (above it, use --each)', positiveInt, 1024)
+  .option('--max-grid <n>', 'largest grid written, in images (above it, use --each or --npz)', positiveInt, 1024)
   .option('--tokens <json>', "also write each image's class, fine-token map and coarse map (CTF) as JSON")
+  .option('--npz <file>', "write N samples in the ADM evaluator's layout instead (arr_0 uint8 [N, H, W, 3], arr_1 labels)")
+  .option(
+    '--labels <balanced|uniform>',
+    '--npz: class i mod K for image i, or uniformly random classes',
+    oneOf(['balanced', 'uniform']),
+    'balanced',
+  )
+  .option('--shard-size <n>', '--npz: images per resumable shard', positiveInt, 1000)
+  .option('--resume', '--npz: continue an interrupted run from its shards')
   .action(async (o) => {
+    if (o.npz) {
+      if (o.class !== 'all' || o.each || o.tokens)
+        throw new Error('--npz writes --n images with --labels classes; --class, --each and --tokens do not apply');
+      const { sampleNpzCommand } = await import('./sample-npz-cmd.js');
+      await sampleNpzCommand(o);
+      return;
+    }
     const { sampleCommand } = await import('./sample-cmd.js');
     await sampleCommand(o);
   });
@@ -238,21 +260,51 @@ program
 
 const evalCmd = addComputeFlags(addSamplingFlags(program.command('eval')))
   .enablePositionalOptions()
-  .description("FID / IS / precision / recall / class accuracy of a run's samples (and the feature classifier they use)")
-  .option('--run <dir>', 'run folder')
-  .option('--n <count>', 'generated images', positiveInt, 1000)
+  .description("FID / sFID / KID / IS / precision / recall / class accuracy of a run's samples, or of any .npz or image folder (--samples)")
+  .option('--run <dir>', 'run folder to sample and evaluate')
+  .option(
+    '--samples <npz|folder>',
+    'evaluate these images instead: a .npz (arr_0 uint8 [N, H, W, 3], as ADM / LlamaGen / VAR write) or an image folder',
+  )
+  .option('--n <count>', 'generated images (--run)', positiveInt, 1000)
   .option(
     '--classifier <ckpt>',
-    'feature network: a ctfgen classifier, or Inception-v3 weights (the shipped Fashion-MNIST one by default)',
-    shippedPath('models/fashion-mnist-classifier.safetensors'),
+    "feature network: a ctfgen classifier or Inception-v3 weights (default: the classifier of the run's dataset)",
   )
-  .option('--reference <spec>', 'real images for the statistics', 'fashion-mnist:test')
+  .option('--reference <spec|npz|folder>', "real images or precomputed statistics (default: the test split of the run's dataset)")
+  .option('--center-crop <size>', "prepare image folders with ADM's center_crop_arr at this size", positiveInt)
+  .option(
+    '--pr-sets <equal|all>',
+    'precision/recall on equal-sized sets (the larger thinned evenly) or on both whole sets',
+    oneOf(['equal', 'all']),
+    'equal',
+  )
   .option('--sweep <name=v1,v2>', 'repeat over values of one sampling setting, e.g. cfg=1.5,2,3 or stage2-temperature=0.8,1.1')
   .option('--out <json>', 'write the results here')
   .action(async (o) => {
-    if (!o.run) throw new Error('ctfgen eval needs --run <dir> (or use `ctfgen eval classifier train`)');
+    if (o.samples) {
+      if (o.run) throw new Error('give --run (sample and evaluate) or --samples (evaluate files), not both');
+      const { evalSamplesCommand } = await import('./eval-cmd.js');
+      await evalSamplesCommand(o);
+      return;
+    }
+    if (!o.run)
+      throw new Error(
+        'ctfgen eval needs --run <dir> or --samples <npz|folder> (or use `ctfgen eval classifier train` / `ctfgen eval stats`)',
+      );
     const { evalCommand } = await import('./eval-cmd.js');
     await evalCommand(o);
+  });
+evalCmd
+  .command('stats')
+  .description("write reference statistics in the ADM evaluator's layout (mu, sigma; mu_s, sigma_s with Inception)")
+  .requiredOption('--data <spec|npz|folder>', 'real images: a dataset spec, a .npz (arr_0) or an image folder')
+  .requiredOption('--out <npz>', 'statistics file to write')
+  .option('--classifier <ckpt>', 'feature network (default: the classifier trained or tested on the dataset)')
+  .option('--center-crop <size>', "prepare image folders with ADM's center_crop_arr at this size", positiveInt)
+  .action(async (o) => {
+    const { evalStatsCommand } = await import('./eval-cmd.js');
+    await evalStatsCommand(o);
   });
 const classifierTrain = evalCmd.command('classifier').description('the feature classifier behind FID/IS/precision/recall').command('train');
 addComputeFlags(classifierTrain)

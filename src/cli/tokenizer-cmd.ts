@@ -4,6 +4,7 @@ import { openDataset } from '../data/open.js';
 import { saveTokenCache } from '../data/token-cache.js';
 import { writeJsonAtomic } from '../io/index.js';
 import { encodeDataset } from '../tokenizer/encode-dataset.js';
+import { encodeImageFolder } from '../tokenizer/encode-folder.js';
 import { reconstructionGrid, reconstructionStats } from '../tokenizer/evaluate.js';
 import { openTokenizer } from '../tokenizer/tokenizer-file.js';
 import * as T from '../torch/index.js';
@@ -30,11 +31,48 @@ export async function tokenizerTrainCommand(o: TokenizerTrainCmdOptions): Promis
   }
 }
 
-export async function tokenizerEncodeCommand(o: { tokenizer: string; data: string; out: string; flip: boolean }): Promise<void> {
+export interface TokenizerEncodeCmdOptions {
+  tokenizer: string;
+  data: string;
+  out: string;
+  flip: boolean;
+  centerCrop?: boolean;
+  tenCrop?: boolean;
+  cropRange?: number;
+  classMap?: string;
+  shardSize?: number;
+  resume?: boolean;
+}
+
+export async function tokenizerEncodeCommand(o: TokenizerEncodeCmdOptions): Promise<void> {
+  if (o.centerCrop && o.tenCrop) throw new Error('give --center-crop or --ten-crop, not both');
+  const folderCrop = o.centerCrop || o.tenCrop;
+  if (!folderCrop && (o.classMap || o.shardSize || o.resume || o.cropRange))
+    throw new Error('--class-map, --shard-size, --resume and --crop-range apply to image folders encoded with --center-crop or --ten-crop');
   const tok = await openTokenizer(o.tokenizer);
   const bar = progressReporter();
   try {
     const t0 = Date.now();
+    if (folderCrop) {
+      const folder = o.data.startsWith('folder:') ? o.data.slice('folder:'.length) : o.data;
+      const index = await encodeImageFolder(tok, {
+        folder,
+        out: o.out,
+        crop: o.tenCrop ? 'ten' : 'center',
+        cropRange: o.cropRange,
+        classMap: o.classMap,
+        shardSize: o.shardSize,
+        resume: o.resume,
+        onProgress: bar,
+      });
+      bar.stop();
+      const secs = (Date.now() - t0) / 1000;
+      console.log(
+        `${o.out}: ${index.n} images × ${index.variants} crops (${index.preprocess}) × ${index.gridH}x${index.gridW} tokens in ` +
+          `${index.shards.length} shards, ${secs.toFixed(1)} s (${(index.n / secs).toFixed(1)} images/s)`,
+      );
+      return;
+    }
     const cache = encodeDataset(tok, o.data, { flip: o.flip, onProgress: bar });
     bar.stop();
     await saveTokenCache(o.out, cache);

@@ -8,6 +8,7 @@
  *   fixture                      the committed tiny Fashion-MNIST sample (300 images)
  */
 
+import { resolve } from 'node:path';
 import { subset, type U8ImageDataset } from './dataset.js';
 import { emojiDataset, type EmojiVendor } from './emoji.js';
 import { fashionMnist, idxDataset } from './fashion-mnist.js';
@@ -77,6 +78,22 @@ export function openDataset(spec: string, opts: OpenDatasetOptions = {}): U8Imag
   if (opts.resize && !resized) ds = resizeDataset(ds, opts.resize.height, opts.resize.width, opts.resize.method);
   if (opts.limit !== undefined && !limited) ds = limitDataset(ds, opts.limit);
   return ds;
+}
+
+/**
+ * The spec that names the same data wherever it is written down: folder and IDX paths made
+ * absolute, `fashion-mnist` as `fashion-mnist:train`. Runs, token caches and classifiers record
+ * datasets this way, so they can be matched later from any working directory.
+ */
+export function canonicalDatasetSpec(spec: string): string {
+  const s = spec.trim();
+  if (s === 'fashion-mnist') return 'fashion-mnist:train';
+  if (s.startsWith('folder:') && s.length > 'folder:'.length) return `folder:${resolve(s.slice('folder:'.length))}`;
+  if (s.startsWith('idx:')) {
+    const parts = s.slice('idx:'.length).split(',');
+    if (parts.length === 2 && parts[0] && parts[1]) return `idx:${resolve(parts[0])},${resolve(parts[1])}`;
+  }
+  return s;
 }
 
 /** An evenly spaced subset of k samples (the dataset itself if k >= length). */

@@ -1,13 +1,17 @@
 // Token caches: the VQ codes of a whole dataset, for the original and the horizontally flipped
-// image (as LlamaGen's code extraction does), plus labels, in one ctfgen safetensors file.
-// Stage-1/stage-2/baseline training reads this instead of running the tokenizer every step.
-import { loadCheckpoint, saveCheckpoint, type RawTensor } from '../io/index.js';
+// image (as LlamaGen's code extraction does) or for LlamaGen's ten crops, plus labels, in one
+// ctfgen safetensors file, or sharded: a folder of such files (each a contiguous range of images)
+// with an index.json, written shard by shard so that encoding a large folder is resumable and its
+// memory flat. Stage-1/stage-2/baseline training reads either instead of running the tokenizer.
+import { existsSync, statSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { loadCheckpoint, readTextFileSync, saveCheckpoint, writeJsonAtomic, type RawTensor } from '../io/index.js';
 import type { ImageDataset } from './dataset.js';
 import { pipelineFor } from './loader.js';
 import type { TransformSpec } from './transforms.js';
 
 export interface TokenCache {
-  /** [n, variants, gridH·gridW] codes; variant 0 = original, 1 = flipped */
+  /** [n, variants, gridH·gridW] codes; variant 0 = original, 1 = flipped (ten crops: tenCrop's order) */
   codes: Int32Array;
   labels: Int32Array;
   n: number;
@@ -22,6 +26,8 @@ export interface TokenCache {
   codebookSize: number;
   /** image transform applied before encoding */
   transform: TransformSpec;
+  /** image preparation before the transform, when not the dataset's own images (e.g. "center_crop_arr 256, flip") */
+  preprocess?: string;
 }
 
 export const tokensPerImage = (c: TokenCache): number => c.gridH * c.gridW;
@@ -92,13 +98,25 @@ export async function saveTokenCache(path: string, c: TokenCache): Promise<void>
   await saveCheckpoint(path, tensors, { kind: 'token-cache', ...meta });
 }
 
+/** A sharded cache's index.json: the common fields and the shard files, in image order. */
+export interface TokenCacheIndex extends Omit<TokenCache, 'codes' | 'labels'> {
+  kind: 'token-cache-index';
+  shards: { file: string; start: number; n: number }[];
+}
+
+export const TOKEN_CACHE_INDEX = 'index.json';
+
+export async function saveTokenCacheIndex(dir: string, index: TokenCacheIndex): Promise<void> {
+  await writeJsonAtomic(join(dir, TOKEN_CACHE_INDEX), index);
+}
+
 const isCount = (x: unknown): x is number => typeof x === 'number' && Number.isSafeInteger(x) && x >= 1;
 
 /**
- * Reads a token cache, checking it is one: the shapes of its tensors are the ones its metadata
- * declares, every label is a class and every code is in the codebook. Errors name the file.
+ * Reads one token cache file, checking it is one: the shapes of its tensors are the ones its
+ * metadata declares, every label is a class and every code is in the codebook. Errors name the file.
  */
-export async function loadTokenCache(path: string): Promise<TokenCache> {
+async function loadOne(path: string): Promise<TokenCache> {
   const { tensors, meta } = await loadCheckpoint(path);
   if (meta.kind !== 'token-cache')
     throw new Error(`${path}: not a token cache (kind '${String(meta.kind)}'); make one with \`ctfgen tokenizer encode\``);
@@ -127,6 +145,44 @@ export async function loadTokenCache(path: string): Promise<TokenCache> {
   if (k >= 0) throw bad(`code ${codeArray[k]} is outside its codebook of ${c.codebookSize}`);
   const { kind: _k, ...rest } = meta;
   return { ...(rest as Omit<TokenCache, 'codes' | 'labels'>), codes: codeArray, labels: labelArray };
+}
+
+/** A token cache file, or a sharded cache (its folder or index.json), as one cache. */
+export async function loadTokenCache(path: string): Promise<TokenCache> {
+  const indexPath = existsSync(path) && statSync(path).isDirectory() ? join(path, TOKEN_CACHE_INDEX) : path;
+  if (!indexPath.endsWith('.json')) return loadOne(path);
+  if (!existsSync(indexPath))
+    throw new Error(
+      indexPath === path
+        ? `${path} does not exist`
+        : `${path} is a directory, not a regular file, and no sharded token cache (no ${TOKEN_CACHE_INDEX}; an unfinished \`tokenizer encode\` is continued with --resume)`,
+    );
+  const index = JSON.parse(readTextFileSync(indexPath, { what: 'a token cache index', maxBytes: 64 << 20 })) as TokenCacheIndex;
+  if (index.kind !== 'token-cache-index' || !Array.isArray(index.shards)) throw new Error(`${indexPath}: not a token cache index`);
+  for (const s of index.shards)
+    if (typeof s.file !== 'string' || basename(s.file) !== s.file || !s.file.endsWith('.safetensors'))
+      throw new Error(
+        `${indexPath}: shard '${String(s.file)}' is not a .safetensors file in the index's folder; re-encode with \`ctfgen tokenizer encode\``,
+      );
+  const dir = join(indexPath, '..');
+  const { kind: _k, shards, ...common } = index;
+  const L = index.gridH * index.gridW * index.variants;
+  const codes = new Int32Array(index.n * L);
+  const labels = new Int32Array(index.n);
+  let filled = 0;
+  for (const s of shards) {
+    if (s.start !== filled || !Number.isSafeInteger(s.n) || s.n < 1 || s.start + s.n > index.n)
+      throw new Error(`${indexPath}: shard ${s.file} covers images ${s.start}..+${s.n}, not the next ones of ${index.n} from ${filled}`);
+    filled += s.n;
+    const c = await loadOne(join(dir, s.file));
+    if (c.n !== s.n || c.variants !== index.variants || c.tokenizerId !== index.tokenizerId)
+      throw new Error(`${join(dir, s.file)} does not belong to ${indexPath} (size, variants or tokenizer differ)`);
+    codes.set(c.codes, s.start * L);
+    labels.set(c.labels, s.start);
+  }
+  if (filled !== index.n)
+    throw new Error(`${indexPath}: its shards hold ${filled} of its ${index.n} images; continue the encode with --resume`);
+  return { ...common, codes, labels };
 }
 
 /** Gathers rows: tokens [B, L] of the chosen samples/variants, and their labels [B]. */

@@ -14,11 +14,13 @@ import { contentId } from '../util/content-id.js';
  * user has its weights (inception.ts). Images in [-1, 1] of the configured channels and size.
  */
 export interface FeatureNetwork {
-  readonly config: { featureDim: number; numClasses: number; imageSize: number; channels: number };
+  /** spatialDim: size of the spatial features (sFID) when forward returns them */
+  readonly config: { featureDim: number; numClasses: number; imageSize: number; channels: number; spatialDim?: number };
   /** false when its classes are not the data set's (Inception's ImageNet classes): no class accuracy */
   readonly datasetClasses?: boolean;
   readonly training: boolean;
-  forward(x: Tensor): { features: Tensor; logits: Tensor };
+  /** features [N, featureDim], logits [N, numClasses], and spatial features [N, spatialDim] where the network has them */
+  forward(x: Tensor): { features: Tensor; logits: Tensor; spatial?: Tensor };
   /** dataset images → network input (default classifierInputTransform) */
   inputTransform?(shape: ImageShape): TransformSpec;
   stateDict(): Map<string, Tensor>;

@@ -9,18 +9,26 @@ import { resolveSampling, withSampling, type SamplingOverrides, type SamplingSet
 import type { GenerationProgress } from '../sample/images.js';
 import { loadRun, type SystemKind } from '../run/load-run.js';
 import type { StopSignal } from '../util/progress.js';
+import { resolveEvalDefaults, type EvalDefaults } from './eval-defaults.js';
+import { loadReference } from './evaluate-files.js';
 import { loadFeatureNetwork } from './load-feature-network.js';
-import { evaluateImages, networkInput, referenceStats, type EvaluationResult } from './metrics.js';
+import { evaluateImages, networkInput, type EvaluationResult, type PrecisionRecallSets } from './metrics.js';
 
 export interface EvalRunOptions {
   run: string;
   system?: SystemKind;
   /** generated images */
   n: number;
-  /** feature network checkpoint (ctfgen classifier or Inception-v3) */
-  classifier: string;
-  /** dataset spec of the real images */
-  reference: string;
+  /** feature network: a ctfgen classifier or Inception-v3 (default: the classifier of the run's dataset, eval-defaults.ts) */
+  classifier?: string;
+  /** real images: a dataset spec, a .npz or an image folder (default: the test split of the run's dataset) */
+  reference?: string;
+  /** precision/recall on equal-sized sets (default) or on both whole sets */
+  prSets?: PrecisionRecallSets;
+  /** a reference image folder is prepared with ADM's center_crop_arr at this size */
+  centerCrop?: number;
+  /** told which classifier and reference the evaluation uses, and why */
+  onDefaults?: (d: EvalDefaults) => void;
   sampling?: SamplingOverrides;
   seed?: number;
   batchSize?: number;
@@ -57,11 +65,19 @@ export function parseSweep(s: string): { name: string; values: number[] } {
 export async function evaluateRun(o: EvalRunOptions): Promise<RunEvaluation[]> {
   const main = !o.group || o.group.rank === 0;
   const run = await loadRun(o.run, o.system);
-  const network = main ? await loadFeatureNetwork(o.classifier) : null;
+  let network: Awaited<ReturnType<typeof loadFeatureNetwork>> | null = null;
   try {
+    const d = await resolveEvalDefaults({
+      dataset: run.info.dataset,
+      source: `run ${o.run}`,
+      classifier: o.classifier,
+      reference: o.reference,
+    });
+    if (main) o.onDefaults?.(d);
+    network = main ? await loadFeatureNetwork(d.classifier) : null;
     const k = run.info.numClasses;
     const labels = Int32Array.from({ length: o.n }, (_, i) => i % k);
-    const measure = network ? await measurer(network.model, o, k, labels) : null;
+    const measure = network ? await measurer(network.model, { ...o, ...d }, k, labels) : null;
     const settingsList = o.sweep ? o.sweep.values.map((v) => withSampling(o.sampling ?? {}, o.sweep!.name, v)) : [o.sampling ?? {}];
     const results: RunEvaluation[] = [];
     for (const sampling of settingsList) {
@@ -82,7 +98,7 @@ export async function evaluateRun(o: EvalRunOptions): Promise<RunEvaluation[]> {
         settings: { ...resolveSampling(sampling), seed },
         imagesPerSecond: o.n / total,
         seconds: { ...r.seconds, total },
-        reference: o.reference,
+        reference: d.reference,
         classifier: network!.id,
       });
     }
@@ -96,8 +112,8 @@ export async function evaluateRun(o: EvalRunOptions): Promise<RunEvaluation[]> {
 type Network = Awaited<ReturnType<typeof loadFeatureNetwork>>['model'];
 
 /** The metrics of generated images against the reference statistics (computed or cached once). */
-async function measurer(classifier: Network, o: EvalRunOptions, k: number, labels: Int32Array) {
-  const ref = await referenceStats({ classifier, dataset: o.reference, cacheDir: o.statsCache });
+async function measurer(classifier: Network, o: EvalRunOptions & EvalDefaults, k: number, labels: Int32Array) {
+  const ref = await loadReference(o.reference, classifier, { cacheDir: o.statsCache, centerCrop: o.centerCrop });
   // class accuracy needs a classifier of the run's classes (Inception's are ImageNet's)
   const ownClasses = classifier.datasetClasses !== false;
   if (ownClasses && k !== classifier.config.numClasses)
@@ -108,5 +124,6 @@ async function measurer(classifier: Network, o: EvalRunOptions, k: number, label
       labels: ownClasses ? labels : undefined,
       classifier,
       referenceStats: ref,
+      precisionRecall: { sets: o.prSets },
     });
 }

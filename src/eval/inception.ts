@@ -196,13 +196,22 @@ const chain = (layers: BasicConv2d[], x: T.Tensor): T.Tensor => layers.reduce((h
 /** The key that marks an Inception-v3 state dict. */
 export const INCEPTION_MARKER = 'Mixed_7c.branch_pool.conv.weight';
 
+/**
+ * sFID's spatial features as the ADM evaluator takes them: the first 7 channels of TF's
+ * `mixed_6/conv` (the 1x1 branch of the 7th mixed block, torchvision's Mixed_6d.branch1x1, after
+ * its batch norm and ReLU), 17x17 at a 299 input, flattened in TF's HWC order: 2023 values.
+ */
+export const SPATIAL_CHANNELS = 7;
+
 export class FidInceptionV3 extends Module {
   /** the feature-network interface of ctfgen's evaluation (images in [-1, 1], any size, resized to 299) */
-  readonly config = { featureDim: 2048, numClasses: 1008, imageSize: 299, channels: 3 as const };
+  readonly config = { featureDim: 2048, numClasses: 1008, imageSize: 299, channels: 3 as const, spatialDim: 17 * 17 * SPATIAL_CHANNELS };
   /** its classes are ImageNet's, not the data set's: no class accuracy */
   readonly datasetClasses = false;
   readonly stem: (BasicConv2d | 'pool')[];
   readonly mixed: Module[];
+  /** Mixed_6d (TF's mixed_6), whose 1x1 branch gives sFID's spatial features */
+  readonly spatialBlock: InceptionC;
   readonly fc: { weight: T.Tensor; bias: T.Tensor };
 
   constructor() {
@@ -231,6 +240,7 @@ export class FidInceptionV3 extends Module {
       ['Mixed_7c', new InceptionE(2048, true)],
     ];
     this.mixed = blocks.map(([n, m]) => this.child(n, m));
+    this.spatialBlock = blocks.find(([n]) => n === 'Mixed_6d')![1] as InceptionC;
     this.fc = this.child('fc', new FcLayer());
   }
 
@@ -239,14 +249,18 @@ export class FidInceptionV3 extends Module {
     return { channels: 3, resize: { height: 299, width: 299, method: 'bilinear' } };
   }
 
-  /** images [N, 3, H, W] in [-1, 1] → pool features [N, 2048] and logits [N, 1008] */
-  forward(x: T.Tensor): { features: T.Tensor; logits: T.Tensor } {
+  /** images [N, 3, H, W] in [-1, 1] → pool features [N, 2048], logits [N, 1008], spatial features [N, 2023] */
+  forward(x: T.Tensor): { features: T.Tensor; logits: T.Tensor; spatial: T.Tensor } {
     if (x.ndim !== 4 || x.size(1) !== 3) throw new Error(`Inception-v3 takes [N, 3, H, W] images, got [${x.shape}]`);
     let h = x.size(2) === 299 && x.size(3) === 299 ? x : T.interpolateBilinear(x, [299, 299], false);
     for (const s of this.stem) h = s === 'pool' ? T.maxPool2d(h, 3, 2) : s.forward(h);
-    for (const m of this.mixed) h = (m as unknown as { forward(x: T.Tensor): T.Tensor }).forward(h);
+    let spatial: T.Tensor | undefined;
+    for (const m of this.mixed) {
+      if (m === this.spatialBlock) spatial = this.spatialBlock.b1.forward(h).slice(1, 0, SPATIAL_CHANNELS).permute(0, 2, 3, 1).flatten(1);
+      h = (m as unknown as { forward(x: T.Tensor): T.Tensor }).forward(h);
+    }
     const features = T.adaptiveAvgPool2d(h, 1).flatten(1);
-    return { features, logits: T.linear(features, this.fc.weight, this.fc.bias) };
+    return { features, logits: T.linear(features, this.fc.weight, this.fc.bias), spatial: spatial! };
   }
 }
 

@@ -1,5 +1,7 @@
 // The paper's sample-quality numbers with ctfgen's feature network: FID against reference
-// statistics, inception score, improved precision/recall against reference features, and the
+// statistics, sFID where the network has spatial features (Inception, as the ADM evaluator), KID
+// (kid.ts), inception score, improved precision/recall against reference features (equal-sized
+// sets by default, as Kynkäänniemi et al. recommend: the larger set is thinned evenly), and the
 // class accuracy of class-conditional samples (the classifier's argmax equals the intended class).
 // Also the batched feature/probability pass over images or a dataset split, and cached
 // reference statistics per (classifier, dataset).
@@ -14,6 +16,7 @@ import { fromArray, interpolateBilinear, noGrad, tidy } from '../torch/index.js'
 import { classifierId, classifierInputTransform, type FeatureNetwork } from './classifier.js';
 import { featureStats, frechetTerms, loadStats, saveStats, statsCachePath, type FeatureStats, type ReferenceStats } from './fid.js';
 import { inceptionScore } from './inception-score.js';
+import { kernelInceptionDistance, type KidOptions } from './kid.js';
 import { precisionRecall, type PrecisionRecallOptions } from './precision-recall.js';
 
 /** Features and class probabilities of a set of images. */
@@ -25,42 +28,69 @@ export interface ClassifierOutputs {
   probs: Float32Array;
   /** [n] argmax class */
   predictions: Int32Array;
+  /** [n, spatialDim] spatial features (sFID), when the network has them */
+  spatial: Float32Array | null;
 }
 
 /** A batch of images [n, C, H, W] in [-1, 1] (the classifier's size), optionally with labels. */
 export type ImageBatchInput = Float32Array | { images: Float32Array; labels?: Int32Array };
 
-/** Growing typed-array buffers for batched outputs. */
+type BatchOutputs = Omit<ClassifierOutputs, 'n'>;
+
+/** Batched outputs, gathered into one set of arrays at the end. */
 class Collector {
-  readonly chunks: { f: Float32Array; p: Float32Array; y: Int32Array; l: Int32Array | null }[] = [];
+  readonly chunks: (BatchOutputs & { labels: Int32Array | null })[] = [];
   n = 0;
-  add(f: Float32Array, p: Float32Array, y: Int32Array, l: Int32Array | null): void {
-    this.chunks.push({ f, p, y, l });
-    this.n += y.length;
+  add(o: BatchOutputs, labels: Int32Array | null): void {
+    this.chunks.push({ ...o, labels });
+    this.n += o.predictions.length;
   }
-  finish(fd: number, k: number): ClassifierOutputs & { labels: Int32Array | null } {
-    const features = new Float32Array(this.n * fd);
-    const probs = new Float32Array(this.n * k);
-    const predictions = new Int32Array(this.n);
-    const allLabelled = this.chunks.length > 0 && this.chunks.every((c) => c.l !== null);
-    const labels = allLabelled ? new Int32Array(this.n) : null;
-    let o = 0;
-    for (const c of this.chunks) {
-      features.set(c.f, o * fd);
-      probs.set(c.p, o * k);
-      predictions.set(c.y, o);
-      if (labels) labels.set(c.l!, o);
-      o += c.y.length;
-    }
-    return { n: this.n, features, probs, predictions, labels };
+  finish(): ClassifierOutputs & { labels: Int32Array | null } {
+    const join = <A extends Float32Array | Int32Array>(parts: A[], make: (n: number) => A): A => {
+      const out = make(parts.reduce((a, p) => a + p.length, 0));
+      let o = 0;
+      for (const p of parts) {
+        out.set(p, o);
+        o += p.length;
+      }
+      return out;
+    };
+    const c = this.chunks;
+    const f32 = (n: number) => new Float32Array(n);
+    const i32 = (n: number) => new Int32Array(n);
+    const all = <K extends 'spatial' | 'labels'>(k: K) => c.length > 0 && c.every((x) => x[k] !== null);
+    return {
+      n: this.n,
+      features: join(
+        c.map((x) => x.features),
+        f32,
+      ),
+      probs: join(
+        c.map((x) => x.probs),
+        f32,
+      ),
+      predictions: join(
+        c.map((x) => x.predictions),
+        i32,
+      ),
+      spatial: all('spatial')
+        ? join(
+            c.map((x) => x.spatial!),
+            f32,
+          )
+        : null,
+      labels: all('labels')
+        ? join(
+            c.map((x) => x.labels!),
+            i32,
+          )
+        : null,
+    };
   }
 }
 
 /** Runs the classifier (eval mode, no grad) on one batch of images [n, C, H, W]. */
-export function classifyBatch(
-  model: FeatureNetwork,
-  images: Float32Array,
-): { features: Float32Array; probs: Float32Array; predictions: Int32Array } {
+export function classifyBatch(model: FeatureNetwork, images: Float32Array): BatchOutputs {
   const { channels: c, imageSize: s } = model.config;
   const per = c * s * s;
   if (images.length % per !== 0) throw new RangeError(`classifier input: ${images.length} values are not images of ${c}x${s}x${s}`);
@@ -70,11 +100,12 @@ export function classifyBatch(
   try {
     return noGrad(() =>
       tidy(() => {
-        const { features, logits } = model.forward(fromArray(images, [n, c, s, s]));
+        const { features, logits, spatial } = model.forward(fromArray(images, [n, c, s, s]));
         return {
           features: features.toFloat32Array(),
           probs: logits.softmax(1).toFloat32Array(),
           predictions: logits.argmax(1).toInt32Array(),
+          spatial: spatial ? spatial.contiguous().toFloat32Array() : null,
         };
       }),
     );
@@ -83,7 +114,8 @@ export function classifyBatch(
   }
 }
 
-async function collect(
+/** Classifier outputs of batches of network input (labels from the batches or `labels`). */
+export async function collectOutputs(
   model: FeatureNetwork,
   source: AsyncIterable<ImageBatchInput> | Iterable<ImageBatchInput>,
   labels: Int32Array | undefined,
@@ -99,10 +131,10 @@ async function collect(
       l = labels.subarray(out.n, out.n + n);
     }
     if (l !== null && l.length !== n) throw new RangeError(`evaluateImages: a batch of ${n} images has ${l.length} labels`);
-    out.add(r.features, r.probs, r.predictions, l);
+    out.add(r, l);
   }
   if (labels && labels.length !== out.n) throw new RangeError(`evaluateImages: ${labels.length} labels for ${out.n} images`);
-  return out.finish(model.config.featureDim, model.config.numClasses);
+  return out.finish();
 }
 
 /**
@@ -164,7 +196,7 @@ export async function datasetOutputs(
   const ds = typeof dataset === 'string' ? openDataset(dataset, opts.open) : dataset;
   const transform = { ...(opts.transform ?? model.inputTransform?.(ds) ?? classifierInputTransform(ds, model.config)), hflip: 0 };
   const it = batches(ds, { batchSize: opts.batchSize ?? defaultBatch(model.config), shuffle: false, transform });
-  const o = await collect(model, it, undefined);
+  const o = await collectOutputs(model, it, undefined);
   const labels = o.labels ?? new Int32Array(0);
   let correct = 0;
   for (let i = 0; i < o.n; i++) if (o.predictions[i] === labels[i]) correct++;
@@ -177,19 +209,28 @@ export interface EvaluateImagesOptions {
   /** intended classes of the images, in the classifier's label order (batches may carry their own) */
   labels?: Int32Array;
   classifier: FeatureNetwork;
-  /** statistics of the real data; a ReferenceStats also supplies realFeatures and is checked against the classifier's id */
+  /** statistics of the real data; a ReferenceStats also supplies realFeatures (and spatial statistics) and is checked against the classifier's id */
   referenceStats: FeatureStats | ReferenceStats;
-  /** real features [M, F] for precision/recall (default: those of referenceStats; none → NaN) */
+  /** real features [M, F] for precision/recall and KID (default: those of referenceStats; none → NaN) */
   realFeatures?: Float32Array | null;
   /** images per classifier pass when `images` is one array (default 256) */
   batchSize?: number;
   /** inception score splits (default 10) */
   splits?: number;
-  precisionRecall?: PrecisionRecallOptions;
+  /** sets: 'equal' (default) thins the larger feature set evenly to the smaller's size; 'all' uses both whole */
+  precisionRecall?: PrecisionRecallOptions & { sets?: PrecisionRecallSets };
+  kid?: KidOptions;
 }
+
+export type PrecisionRecallSets = 'equal' | 'all';
 
 export interface EvaluationResult {
   fid: number;
+  /** FID of the spatial features (NaN when the network or the reference has none) */
+  sfid: number;
+  /** KID mean and standard deviation over subsets (NaN without real features) */
+  kid: number;
+  kidStd: number;
   isMean: number;
   isStd: number;
   precision: number;
@@ -199,7 +240,29 @@ export interface EvaluationResult {
   n: number;
 }
 
-/** FID, IS, precision/recall and class accuracy of generated images. */
+/** One line of results: FID, sFID, KID, IS, precision, recall, class accuracy ("n/a" where not measured). */
+export function formatMetrics(m: EvaluationResult): string {
+  const f = (v: number, digits: number, scale = 1, unit = '') => (Number.isNaN(v) ? 'n/a' : `${(v * scale).toFixed(digits)}${unit}`);
+  const g = (v: number) => (Number.isNaN(v) ? 'n/a' : v.toPrecision(3));
+  return (
+    `FID ${f(m.fid, 2)} | sFID ${f(m.sfid, 2)} | KID ${g(m.kid)} ± ${g(m.kidStd)} | IS ${f(m.isMean, 2)} ± ${f(m.isStd, 2)} | ` +
+    `precision ${f(m.precision, 3)} | recall ${f(m.recall, 3)} | class acc ${f(m.classAccuracy, 1, 100, '%')}`
+  );
+}
+
+/** k rows of a [n, dim] feature set, evenly spaced (row ⌊i·n/k⌋); the set itself when k ≥ n. */
+export function evenRows(data: Float32Array, dim: number, k: number): Float32Array {
+  const n = data.length / dim;
+  if (k >= n) return data;
+  const out = new Float32Array(k * dim);
+  for (let i = 0; i < k; i++) {
+    const r = Math.floor((i * n) / k);
+    out.set(data.subarray(r * dim, (r + 1) * dim), i * dim);
+  }
+  return out;
+}
+
+/** FID, sFID, KID, IS, precision/recall and class accuracy of generated images. */
 export async function evaluateImages(o: EvaluateImagesOptions): Promise<EvaluationResult> {
   const model = o.classifier;
   const { channels: c, imageSize: s, featureDim, numClasses } = model.config;
@@ -214,22 +277,34 @@ export async function evaluateImages(o: EvaluateImagesOptions): Promise<Evaluati
   if (stats.dim !== featureDim)
     throw new Error(`evaluateImages: reference statistics have ${stats.dim} features, the classifier ${featureDim}`);
   const source = o.images instanceof Float32Array ? imageBatches(o.images, c * s * s, o.batchSize ?? defaultBatch(model.config)) : o.images;
-  const out = await collect(model, source, o.labels);
+  const out = await collectOutputs(model, source, o.labels);
   if (out.n < 2) throw new RangeError(`evaluateImages: need at least 2 images, got ${out.n}`);
   const fid = frechetTerms(featureStats({ data: out.features, dim: featureDim }), stats).fid;
+  const refSpatial = ref?.spatial ?? null;
+  const sfid = out.spatial && refSpatial ? frechetTerms(featureStats({ data: out.spatial, dim: refSpatial.dim }), refSpatial).fid : NaN;
   const is = inceptionScore(out.probs, numClasses, o.splits ?? 10);
   const real = o.realFeatures !== undefined ? o.realFeatures : (ref?.features ?? null);
   let precision = NaN;
   let recall = NaN;
-  if (real)
-    ({ precision, recall } = precisionRecall({ data: real, dim: featureDim }, { data: out.features, dim: featureDim }, o.precisionRecall));
+  let kid = { mean: NaN, std: NaN };
+  if (real) {
+    const fake = { data: out.features, dim: featureDim };
+    kid = kernelInceptionDistance({ data: real, dim: featureDim }, fake, o.kid);
+    const m = Math.min(real.length, out.features.length) / featureDim;
+    const equal = (o.precisionRecall?.sets ?? 'equal') === 'equal';
+    ({ precision, recall } = precisionRecall(
+      { data: equal ? evenRows(real, featureDim, m) : real, dim: featureDim },
+      { data: equal ? evenRows(out.features, featureDim, m) : out.features, dim: featureDim },
+      o.precisionRecall,
+    ));
+  }
   let classAccuracy = NaN;
   if (out.labels) {
     let correct = 0;
     for (let i = 0; i < out.n; i++) if (out.predictions[i] === out.labels[i]) correct++;
     classAccuracy = correct / out.n;
   }
-  return { fid, isMean: is.mean, isStd: is.std, precision, recall, classAccuracy, n: out.n };
+  return { fid, sfid, kid: kid.mean, kidStd: kid.std, isMean: is.mean, isStd: is.std, precision, recall, classAccuracy, n: out.n };
 }
 
 export interface ReferenceStatsOptions {
@@ -255,15 +330,41 @@ export async function referenceStats(o: ReferenceStatsOptions): Promise<Referenc
   const path = o.cacheDir ? statsCachePath(o.cacheDir, id, o.dataset, o.limit) : null;
   if (path && existsSync(path)) {
     const r = await loadStats(path);
-    if (r.meta.classifierId === id && r.meta.dataset === o.dataset) return { ...r, cached: true, path };
+    const spatialOk = r.spatial !== null || o.classifier.config.spatialDim === undefined;
+    if (r.meta.classifierId === id && r.meta.dataset === o.dataset && spatialOk) return { ...r, cached: true, path };
   }
   const open: OpenDatasetOptions = { ...o.open, ...(o.limit !== undefined ? { limit: o.limit } : {}) };
   const out = await datasetOutputs(o.classifier, o.dataset, { transform: o.transform, batchSize: o.batchSize, open });
-  const stats = featureStats({ data: out.features, dim: o.classifier.config.featureDim });
-  const meta = { classifierId: id, dataset: o.dataset, accuracy: out.accuracy, ...(o.limit !== undefined ? { limit: o.limit } : {}) };
+  return saveReferenceOutputs(
+    o.classifier,
+    out,
+    { dataset: o.dataset, accuracy: out.accuracy, ...(o.limit !== undefined ? { limit: o.limit } : {}) },
+    path,
+  );
+}
+
+/** Reference statistics from classifier outputs (features, spatial features), saved to `path` when given. */
+export async function saveReferenceOutputs(
+  classifier: FeatureNetwork,
+  out: ClassifierOutputs,
+  about: { dataset: string; [extra: string]: unknown },
+  path: string | null,
+): Promise<ReferenceStats & { cached: boolean; path: string | null }> {
+  const id = classifierId(classifier);
+  const stats = featureStats({ data: out.features, dim: classifier.config.featureDim });
+  const spatial =
+    out.spatial && classifier.config.spatialDim ? featureStats({ data: out.spatial, dim: classifier.config.spatialDim }) : null;
+  const meta = { classifierId: id, ...about };
   if (path) {
     await mkdir(dirname(path), { recursive: true });
-    await saveStats(path, stats, meta, out.features);
+    await saveStats(path, stats, meta, out.features, spatial);
   }
-  return { stats, features: out.features, meta: { ...meta, kind: 'feature-stats', n: stats.n, dim: stats.dim }, cached: false, path };
+  return {
+    stats,
+    features: out.features,
+    spatial,
+    meta: { ...meta, kind: 'feature-stats', n: stats.n, dim: stats.dim },
+    cached: false,
+    path,
+  };
 }

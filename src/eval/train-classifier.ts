@@ -7,7 +7,7 @@ import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { ProcessGroup } from '../dist/group.js';
 import { batchAtStep, numBatches } from '../data/loader.js';
-import { openDataset, type OpenDatasetOptions } from '../data/open.js';
+import { canonicalDatasetSpec, openDataset, type OpenDatasetOptions } from '../data/open.js';
 import type { TransformSpec } from '../data/transforms.js';
 import { loadCheckpoint, saveCheckpoint } from '../io/index.js';
 import { AdamW, decayGroups, loadWeights } from '../nn/index.js';
@@ -28,9 +28,9 @@ export const CLASSIFIER_KIND = 'feature-classifier';
 export interface ClassifierMeta {
   kind: typeof CLASSIFIER_KIND;
   config: ResolvedClassifierConfig;
-  /** training dataset spec */
+  /** training dataset spec (canonicalDatasetSpec: how runs record theirs, so eval-defaults can match them) */
   dataset: string;
-  /** dataset spec the accuracy was measured on */
+  /** dataset spec the accuracy was measured on (canonical) */
   testDataset: string;
   testAccuracy: number;
   imageSize: number;
@@ -134,8 +134,8 @@ async function trainClassifierLocked(o: TrainClassifierOptions): Promise<TrainCl
   const meta = {
     kind: CLASSIFIER_KIND as typeof CLASSIFIER_KIND,
     config: model.config,
-    dataset: o.data,
-    testDataset: o.test,
+    dataset: canonicalDatasetSpec(o.data),
+    testDataset: canonicalDatasetSpec(o.test),
     imageSize: o.imageSize,
     channels: o.channels,
     transform: testTransform,

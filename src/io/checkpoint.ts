@@ -6,7 +6,7 @@
  */
 import { CheckpointError } from './errors.js';
 import { RawTensor } from './raw-tensor.js';
-import { readSafetensors, writeSafetensors } from './safetensors.js';
+import { readSafetensors, readSafetensorsHeader, writeSafetensors } from './safetensors.js';
 
 export const CHECKPOINT_META_KEY = 'ctfgen';
 export const CHECKPOINT_FORMAT_KEY = 'ctfgen_format';
@@ -52,9 +52,25 @@ export async function saveCheckpoint(
   await writeSafetensors(path, all, { [CHECKPOINT_FORMAT_KEY]: CHECKPOINT_FORMAT_VERSION, [CHECKPOINT_META_KEY]: metaJson });
 }
 
+/** The meta of a checkpoint written by saveCheckpoint, from its header alone (no tensor is read). */
+export async function readCheckpointMeta(path: string): Promise<CheckpointMeta> {
+  return parseMeta((await readSafetensorsHeader(path)).metadata, path);
+}
+
 /** Loads a checkpoint written by saveCheckpoint. */
 export async function loadCheckpoint(path: string): Promise<LoadedCheckpoint> {
   const { tensors: all, metadata } = await readSafetensors(path);
+  const meta = parseMeta(metadata, path);
+  const tensors = new Map<string, RawTensor>();
+  const optimizer = new Map<string, RawTensor>();
+  for (const [name, t] of all) {
+    if (name.startsWith(OPTIM_PREFIX)) optimizer.set(name.slice(OPTIM_PREFIX.length), t);
+    else tensors.set(name, t);
+  }
+  return { tensors, optimizer, meta };
+}
+
+function parseMeta(metadata: Record<string, string>, path: string): CheckpointMeta {
   const text = Object.prototype.hasOwnProperty.call(metadata, CHECKPOINT_META_KEY) ? metadata[CHECKPOINT_META_KEY] : undefined;
   if (text === undefined) throw new CheckpointError(`${path}: not a ctfgen checkpoint (no "${CHECKPOINT_META_KEY}" metadata)`);
   let meta: unknown;
@@ -65,11 +81,5 @@ export async function loadCheckpoint(path: string): Promise<LoadedCheckpoint> {
   }
   if (meta === null || typeof meta !== 'object' || Array.isArray(meta))
     throw new CheckpointError(`${path}: "${CHECKPOINT_META_KEY}" metadata is not a JSON object`);
-  const tensors = new Map<string, RawTensor>();
-  const optimizer = new Map<string, RawTensor>();
-  for (const [name, t] of all) {
-    if (name.startsWith(OPTIM_PREFIX)) optimizer.set(name.slice(OPTIM_PREFIX.length), t);
-    else tensors.set(name, t);
-  }
-  return { tensors, optimizer, meta: meta as CheckpointMeta };
+  return meta as CheckpointMeta;
 }

@@ -15,8 +15,9 @@ export {
   unpickle,
 } from './pickle.js';
 export type { PyValue, StorageRef, TensorRef, UnpickleOptions } from './pickle.js';
-export { SMALL_RECORD_BYTES, ZipError, ZipReader } from './zip.js';
-export type { VerifyCrc, ZipEntryInfo, ZipReaderOptions } from './zip.js';
+export { SMALL_RECORD_BYTES, ZipError, ZipReader, writeZipAtomic } from './zip.js';
+export type { VerifyCrc, ZipEntryInfo, ZipReaderOptions, ZipWriteEntry } from './zip.js';
+export * from './npz.js';
 export {
   DEFAULT_MAX_PICKLE_BYTES,
   DEFAULT_STATE_DICT_KEYS,

@@ -16,11 +16,17 @@
  * CRC-32 checking costs about 3 s per GB here (zlib.crc32), and PyTorch's own reader does not
  * check it, so by default ('small') only records up to SMALL_RECORD_BYTES (the pickle, small
  * tensors) are checked; `verifyCrc: true` checks every record, `false` none.
+ *
+ * `stream` reads one entry chunk by chunk (numpy .npz image arrays of many GB), and
+ * `writeZipAtomic` writes an archive of stored entries streamed from iterables, through yazl
+ * (yauzl's sibling: ZIP64 where needed, sizes checked), to a temporary file renamed at the end.
  */
 import type { FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import * as zlib from 'node:zlib';
 import yauzl from 'yauzl';
+import yazl from 'yazl';
+import { writeFileAtomic } from './atomic.js';
 import { CheckpointError } from './errors.js';
 import { FileRefusedError, openRegularFile } from './regular-file.js';
 
@@ -224,6 +230,68 @@ export class ZipReader {
     return out;
   }
 
+  /**
+   * The bytes of one entry as a sequence of chunks (at most `chunkSize` each), for entries too
+   * large to hold at once. Stored entries are read by positioned reads; deflated ones are inflated
+   * as a stream that may not run past the recorded size (nor claim an impossible ratio). The
+   * CRC-32 is checked under the reader's verifyCrc policy, at the end. Stopping early (break) is fine.
+   */
+  async *stream(name: string, opts: { chunkSize?: number } = {}): AsyncGenerator<Uint8Array, void, undefined> {
+    const e = this.raw.get(name);
+    if (!e) throw new ZipError(`${this.label}: missing record ${name}`);
+    const size = e.uncompressedSize;
+    const chunkSize = opts.chunkSize ?? 1 << 22;
+    const check = crc32 && (this.verifyCrc === true || (this.verifyCrc === 'small' && size <= SMALL_RECORD_BYTES));
+    let crc = 0;
+    let done = 0;
+    const fail = (what: string): never => {
+      throw new ZipError(`${this.label}: record ${name} ${what}`);
+    };
+    if (e.compressionMethod === 0) {
+      if (e.compressedSize !== size) fail('has stored sizes that disagree');
+      const start = await this.dataStart(e);
+      if (this.buffer && start + size > this.buffer.byteLength) fail('runs past the end');
+      if (!this.buffer && !this.fh) throw new ZipError(`${this.label}: archive is closed`);
+      while (done < size) {
+        const n = Math.min(chunkSize, size - done);
+        let chunk: Uint8Array;
+        if (this.buffer) chunk = this.buffer.slice(start + done, start + done + n);
+        else {
+          chunk = this.alloc(n, name);
+          const { bytesRead } = await this.fh!.read(chunk, 0, n, start + done);
+          if (bytesRead !== n) fail('is truncated');
+        }
+        if (check) crc = crc32!(chunk, crc);
+        done += n;
+        yield chunk;
+      }
+    } else if (e.compressionMethod === 8) {
+      if (size > e.compressedSize * MAX_DEFLATE_RATIO + 1024) fail(`claims ${size} bytes from ${e.compressedSize} compressed bytes`);
+      const stream = await new Promise<NodeJS.ReadableStream>((resolve, reject) => {
+        try {
+          this.zip.openReadStream(e, (err, st) => (err || !st ? reject(err ?? new Error('no stream')) : resolve(st)));
+        } catch (err) {
+          reject(err as Error);
+        }
+      }).catch((err: Error) => fail(`cannot be read: ${err.message}`));
+      try {
+        for await (const piece of stream as AsyncIterable<Buffer>) {
+          if (done + piece.length > size) fail('inflates to more bytes than recorded');
+          if (check) crc = crc32!(piece, crc);
+          done += piece.length;
+          for (let o = 0; o < piece.length; o += chunkSize) yield new Uint8Array(piece.subarray(o, Math.min(piece.length, o + chunkSize)));
+        }
+      } catch (err) {
+        if (err instanceof ZipError) throw err;
+        fail(`is corrupt (${(err as Error).message})`);
+      } finally {
+        (stream as unknown as { destroy(): void }).destroy();
+      }
+      if (done !== size) fail('inflates to fewer bytes than recorded');
+    } else fail(`uses unsupported compression method ${e.compressionMethod}`);
+    if (check && (e.crc32 !== 0 || size === 0) && crc >>> 0 !== e.crc32 >>> 0) fail('is corrupt (CRC-32 mismatch)');
+  }
+
   private alloc(size: number, name: string): Uint8Array {
     try {
       return new Uint8Array(size);
@@ -232,8 +300,9 @@ export class ZipReader {
     }
   }
 
-  private async readStored(e: YEntry): Promise<Uint8Array> {
-    const start = await new Promise<number>((resolve, reject) => {
+  /** Offset of an entry's data in the archive (from its local header). */
+  private dataStart(e: YEntry): Promise<number> {
+    return new Promise<number>((resolve, reject) => {
       try {
         this.zip.readLocalFileHeader(e, { minimal: true }, (err, h) =>
           err || !h ? reject(err ?? new Error('no header')) : resolve(h.fileDataStart),
@@ -244,6 +313,10 @@ export class ZipReader {
     }).catch((err: Error) => {
       throw new ZipError(`${this.label}: record ${e.fileName}: ${err.message}`);
     });
+  }
+
+  private async readStored(e: YEntry): Promise<Uint8Array> {
+    const start = await this.dataStart(e);
     const size = e.uncompressedSize;
     if (this.buffer) {
       if (start + size > this.buffer.byteLength) throw new ZipError(`${this.label}: record ${e.fileName} runs past the end`);
@@ -299,4 +372,41 @@ export class ZipReader {
     this.fh = undefined;
     if (fh) await fh.close();
   }
+}
+
+export interface ZipWriteEntry {
+  name: string;
+  /** exact number of bytes `data` yields (checked) */
+  size: number;
+  data: Uint8Array | Iterable<Uint8Array> | AsyncIterable<Uint8Array>;
+}
+
+/**
+ * Writes a zip archive of stored (uncompressed) entries, each streamed from its `data`, atomically
+ * (atomic.ts: a killed writer leaves no partial archive at `path`). ZIP64 records are used where
+ * sizes or offsets need them, or everywhere with `forceZip64`. Memory does not grow with the sizes.
+ */
+export async function writeZipAtomic(path: string, entries: ZipWriteEntry[], opts: { forceZip64?: boolean } = {}): Promise<void> {
+  const zip = new yazl.ZipFile();
+  const out = zip.outputStream as Readable;
+  // yazl starts pumping entries at once, before the file is open and read from: keep the first
+  // error (a failing data source, a size mismatch) and rethrow it after the write is abandoned
+  let failure: Error | null = null;
+  out.on('error', (err: Error) => (failure ??= err));
+  zip.on('error', (err: Error) => out.destroy(err));
+  const forceZip64Format = opts.forceZip64 ?? false;
+  for (const e of entries) {
+    zip.addReadStreamLazy(e.name, { compress: false, size: e.size, forceZip64Format, mtime: new Date() }, (cb) => {
+      const src = Readable.from(e.data instanceof Uint8Array ? [e.data] : e.data, { objectMode: false });
+      src.on('error', (err: Error) => out.destroy(err));
+      cb(null, src);
+    });
+  }
+  zip.end({ forceZip64Format, comment: '' });
+  try {
+    await writeFileAtomic(path, out as AsyncIterable<Uint8Array>);
+  } catch (e) {
+    throw failure ?? e;
+  }
+  if (failure) throw failure;
 }

@@ -1,7 +1,7 @@
 // Everything sampling needs, from a run folder alone: the tokenizer, the cluster map and the
 // trained stages of one system (CTF or the baseline).
 import { loadClusters } from '../cluster/cluster-file.js';
-import { codeClusters, type Stage, type TokenModels } from '../ctf/index.js';
+import { autoregressive, codeClusters, type Stage, type TokenModels } from '../ctf/index.js';
 import { loadCheckpoint, type CheckpointMeta } from '../io/index.js';
 import { GPT } from '../models/gpt.js';
 import type { GPTConfig } from '../models/gpt-config.js';
@@ -19,6 +19,13 @@ export interface LoadedRun {
   tokenizer: Tokenizer;
   models: TokenModels;
   dispose(): void;
+}
+
+/** A run's token grid (grid × grid tokens) and the size of the images it makes. */
+export function imageGeometry(run: LoadedRun): { grid: number; width: number; height: number } {
+  const grid = Math.round(Math.sqrt(autoregressive(run.models).config.blockSize));
+  const side = grid * run.tokenizer.model.downsampleFactor;
+  return { grid, width: side, height: side };
 }
 
 /** A stage's checkpoint as a model with its sampling weights (checked: keys, shapes, dtypes, finite), and its metadata. */

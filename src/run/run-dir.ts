@@ -38,8 +38,9 @@ export interface RunInfo {
 const FILE_KEYS = {
   tokenizer: { exts: ['.safetensors', '.pt', '.pth', '.bin'], needed: true },
   clusters: { exts: ['.safetensors'], needed: true },
-  trainCache: { exts: ['.safetensors'], needed: false },
-  valCache: { exts: ['.safetensors'], needed: false },
+  // a token cache is one file, or a sharded cache: its folder or its index.json (data/token-cache.ts)
+  trainCache: { exts: ['.safetensors', '.json'], needed: false, folderWith: 'index.json' },
+  valCache: { exts: ['.safetensors', '.json'], needed: false, folderWith: 'index.json' },
 } as const;
 type FileKey = keyof typeof FILE_KEYS;
 
@@ -173,16 +174,25 @@ export class RunDir {
       const v = info[key];
       if (!v) continue;
       const path = place(key, v);
-      const { exts, needed } = FILE_KEYS[key];
-      if (!(exts as readonly string[]).includes(extname(path).toLowerCase()))
-        fail(key, `'${v}' is not a ${exts.join(' / ')} file`, `point it at the run's ${key} file`);
+      const spec: { exts: readonly string[]; needed: boolean; folderWith?: string } = FILE_KEYS[key];
       let st;
       try {
         st = statSync(path);
       } catch {
-        if (needed) fail(key, `names ${path}, which does not exist`, `restore that file or point ${key} at it`);
+        if (spec.needed) fail(key, `names ${path}, which does not exist`, `restore that file or point ${key} at it`);
       }
-      if (st && !st.isFile()) fail(key, `names ${path}, which is not a regular file`, `point ${key} at the run's ${key} file`);
+      if (st?.isDirectory() && spec.folderWith) {
+        if (!statSync(join(path, spec.folderWith), { throwIfNoEntry: false })?.isFile())
+          fail(key, `names the folder ${path}, which holds no ${spec.folderWith}`, `point ${key} at the run's ${key}`);
+      } else {
+        if (!spec.exts.includes(extname(path).toLowerCase()))
+          fail(
+            key,
+            `'${v}' is not a ${spec.exts.join(' / ')} file${spec.folderWith ? ` or a folder with ${spec.folderWith}` : ''}`,
+            `point it at the run's ${key} file`,
+          );
+        if (st && !st.isFile()) fail(key, `names ${path}, which is not a regular file`, `point ${key} at the run's ${key} file`);
+      }
       info[key] = path;
     }
     return info;

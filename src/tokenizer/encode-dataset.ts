@@ -1,5 +1,5 @@
 // The token cache of a dataset split under a tokenizer (`ctfgen tokenizer encode`).
-import { openDataset } from '../data/open.js';
+import { canonicalDatasetSpec, openDataset } from '../data/open.js';
 import { buildTokenCache, type TokenCache } from '../data/token-cache.js';
 import * as T from '../torch/index.js';
 import type { OnProgress } from '../util/progress.js';
@@ -19,7 +19,7 @@ export function encodeDataset(tok: Tokenizer, spec: string, opts: EncodeOptions 
   if (size.height % f !== 0 || size.width % f !== 0)
     throw new Error(`${spec}: images of ${size.height}x${size.width} are not divisible by the tokenizer's downsampling factor ${f}`);
   const c = tok.transform.channels ?? ds.channels;
-  return buildTokenCache(ds, {
+  const cache = buildTokenCache(ds, {
     encode: (images, n) => T.tidy(() => tok.model.encode(T.fromArray(images, [n, c, size.height, size.width])).toInt32Array()),
     gridH: size.height / f,
     gridW: size.width / f,
@@ -30,4 +30,6 @@ export function encodeDataset(tok: Tokenizer, spec: string, opts: EncodeOptions 
     batchSize: opts.batchSize ?? 128,
     onProgress: (done) => opts.onProgress?.({ phase: `encode ${spec}`, done, total: ds.length }),
   });
+  // the spec, not the display name, so that evaluation can find the dataset again (eval-defaults)
+  return { ...cache, dataset: canonicalDatasetSpec(spec) };
 }

@@ -110,3 +110,18 @@ export const searchsorted = (sorted: Tensor, values: Tensor, right = false): Ten
  */
 export const seededUniform = (seeds: ArrayLike<number>, n: number): Tensor => new Tensor(N.seededUniform(Float64Array.from(seeds), n));
 export const cdist = (a: Tensor, b: Tensor): Tensor => new Tensor(N.cdist(a.handle, b.handle));
+
+/** Symmetric eigen-decomposition (LAPACK): eigenvalues ascending [n], eigenvectors as columns [n, n]. Reads the lower triangle. */
+export function eigh(a: Tensor): { values: Tensor; vectors: Tensor } {
+  const [v, w] = N.eigh(a.handle);
+  return { values: new Tensor(v), vectors: new Tensor(w) };
+}
+/** Eigenvalues (ascending) of a symmetric matrix, without the vectors. Reads the lower triangle. */
+export const eigvalsh = (a: Tensor): Tensor => new Tensor(N.eigvalsh(a.handle));
+/** Lower Cholesky factor L of a = L Lᵀ, or null when a is not positive definite (LAPACK potrf). */
+export function cholesky(a: Tensor): Tensor | null {
+  const [l, info] = N.choleskyEx(a.handle).map((h) => new Tensor(h)) as [Tensor, Tensor];
+  if (info.item() === 0) return l;
+  l.dispose();
+  return null;
+}

@@ -122,6 +122,9 @@ export interface NativeBinding {
   cumsum(h: H, dim: number): H;
   matmul(a: H, b: H): H;
   bmm(a: H, b: H): H;
+  eigh(a: H, upper?: boolean): [H, H];
+  eigvalsh(a: H, upper?: boolean): H;
+  choleskyEx(a: H): [H, H];
   copy_(dst: H, src: H): void;
   fill_(h: H, v: number): void;
   mul_(h: H, v: Num): void;

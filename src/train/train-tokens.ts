@@ -87,7 +87,8 @@ export function stepSamples(
     let order = orders.get(epoch);
     if (!order) orders.set(epoch, (order = epochOrder(n, { seed, epoch })));
     idx[b] = order[g % n]!;
-    variant[b] = variants > 1 && hashUniform(seed ^ FLIP_KEY, epoch, idx[b]!) < 0.5 ? 1 : 0;
+    // uniform over the cached variants (original/mirror, or ten crops); for two variants this is u < 0.5 → 1 as before
+    variant[b] = variants - 1 - Math.floor(hashUniform(seed ^ FLIP_KEY, epoch, idx[b]!) * variants);
   }
   return { idx, variant };
 }

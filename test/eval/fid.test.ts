@@ -1,5 +1,4 @@
-// Jacobi eigen-solver, PSD square root, feature statistics and the Fréchet distance; statistics
-// files.
+// Feature statistics and the Fréchet distance; statistics files.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -11,26 +10,26 @@ import {
   frechetDistance,
   frechetTerms,
   loadStats,
-  matmul,
   saveStats,
-  sqrtPsd,
   statsCachePath,
-  symmetricEigen,
   type FeatureStats,
 } from '../../src/eval/index.js';
 import { assertClose } from '../helpers.js';
 
 const transpose = (a: Float64Array, m: number, n: number) =>
   Float64Array.from({ length: m * n }, (_, i) => a[(i % m) * n + Math.floor(i / m)]!);
+/** Row-major product of an m×k and a k×n matrix. */
+function matmul(a: Float64Array, b: Float64Array, m: number, k: number, n: number): Float64Array {
+  const out = new Float64Array(m * n);
+  for (let i = 0; i < m; i++) for (let l = 0; l < k; l++) for (let j = 0; j < n; j++) out[i * n + j] += a[i * k + l]! * b[l * n + j]!;
+  return out;
+}
 
 /** B Bᵀ for a random n×r B: PSD of rank min(n, r). */
 function randomPsd(rng: Rng, n: number, r: number): Float64Array {
   const b = Float64Array.from({ length: n * r }, () => rng.normal());
   return matmul(b, transpose(b, n, r), n, r, n);
 }
-
-const maxAbs = (a: ArrayLike<number>) => Array.from(a).reduce((m, v) => Math.max(m, Math.abs(v)), 0);
-const diff = (a: ArrayLike<number>, b: ArrayLike<number>) => Float64Array.from(a, (v, i) => v - b[i]!);
 
 /** n samples of N(mean, A Aᵀ) with A [d, d] (host RNG), as float32 rows. */
 function gaussianSamples(rng: Rng, n: number, mean: number[], a: Float64Array): Float32Array {
@@ -47,44 +46,6 @@ function gaussianSamples(rng: Rng, n: number, mean: number[], a: Float64Array): 
   }
   return out;
 }
-
-test('symmetricEigen: a diagonal matrix gives its diagonal, descending, with unit vectors', () => {
-  const e = symmetricEigen([3, 0, 0, 0, -1, 0, 0, 0, 7], 3);
-  assert.deepEqual(Array.from(e.values), [7, 3, -1]);
-  assertClose(e.vectors!, [0, 0, 1, 1, 0, 0, 0, 1, 0], 0);
-});
-
-test('symmetricEigen: V diag(λ) Vᵀ rebuilds a random symmetric matrix, V is orthonormal', () => {
-  const rng = new Rng(1);
-  const n = 24;
-  const a = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) for (let j = i; j < n; j++) a[i * n + j] = a[j * n + i] = rng.normal();
-  const e = symmetricEigen(a, n);
-  const v = e.vectors!;
-  const vvt = matmul(v, transpose(v, n, n), n, n, n);
-  const eye = Float64Array.from({ length: n * n }, (_, i) => (i % (n + 1) === 0 ? 1 : 0));
-  assert.ok(maxAbs(diff(vvt, eye)) < 1e-12, `orthonormality error ${maxAbs(diff(vvt, eye))}`);
-  const back = new Float64Array(n * n);
-  for (let k = 0; k < n; k++)
-    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) back[i * n + j] += e.values[k]! * v[k * n + i]! * v[k * n + j]!;
-  assert.ok(maxAbs(diff(back, a)) < 1e-12 * maxAbs(a) * n, `reconstruction error ${maxAbs(diff(back, a))}`);
-  for (let k = 1; k < n; k++) assert.ok(e.values[k - 1]! >= e.values[k]!);
-});
-
-test('sqrtPsd: exact on a diagonal matrix, sqrt(S)² = S for random PSD matrices (full and low rank)', () => {
-  assertClose(sqrtPsd([4, 0, 0, 0, 9, 0, 0, 0, 0], 3), [2, 0, 0, 0, 3, 0, 0, 0, 0], 1e-15);
-  const rng = new Rng(2);
-  for (const [n, r] of [
-    [20, 40],
-    [20, 6],
-  ] as const) {
-    const s = randomPsd(rng, n, r);
-    const h = sqrtPsd(s, n);
-    const err = maxAbs(diff(matmul(h, h, n, n, n), s)) / maxAbs(s);
-    assert.ok(err < 1e-12, `n ${n} rank ${r}: relative error ${err}`);
-    assertClose(h, transpose(h, n, n), 1e-14, 'symmetry');
-  }
-});
 
 test('Fréchet distance matches closed forms (diagonal covariances; 2x2 trace formula)', () => {
   const a: FeatureStats = { n: 10, dim: 3, mean: Float64Array.from([0, 0, 0]), cov: Float64Array.from([1, 0, 0, 0, 4, 0, 0, 0, 0.25]) };

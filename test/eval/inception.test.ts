@@ -1,7 +1,7 @@
 // Inception-v3 for the standard FID: our port against torchvision's network with pytorch-fid's
 // changes (reference written by test/fixtures/gen_inception_reference.py with python3-torchvision,
 // skipped where that is not installed); loading from .pt and safetensors; generated images
-// converted to the network's input.
+// converted to the network's input; ADM-layout statistics with sFID.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as T from '../../src/torch/index.js';
 import { convertToSafetensors, loadTensors, saveCheckpoint } from '../../src/io/index.js';
+import { evaluateSamples, writeReferenceStats } from '../../src/eval/evaluate-files.js';
 import { loadFeatureNetwork, loadInception } from '../../src/eval/load-feature-network.js';
 import { networkInput } from '../../src/eval/metrics.js';
 import { packageRoot } from '../../src/util/package-root.js';
@@ -25,7 +26,7 @@ function hasTorchvision(): boolean {
   }
 }
 
-test('Inception-v3 (FID variant) matches torchvision + pytorch-fid: features and logits; .pt and safetensors', async (t) => {
+test('Inception-v3 (FID variant) matches torchvision + pytorch-fid: features, logits and sFID spatial features; .pt and safetensors', async (t) => {
   if (!hasTorchvision()) return t.skip('python3-torchvision is not installed');
   const dir = mkdtempSync(join(tmpdir(), 'ctf-inception-'));
   try {
@@ -39,6 +40,8 @@ test('Inception-v3 (FID variant) matches torchvision + pytorch-fid: features and
       assert.deepEqual(out.features.shape, [2, 2048]);
       assertClose(out.features.toFloat32Array(), ref.get('features')!.toFloat32Array(), 1e-4, 'features');
       assertClose(out.logits.toFloat32Array(), ref.get('logits')!.toFloat32Array(), 1e-4, 'logits');
+      assert.deepEqual(out.spatial!.shape, [2, 2023]);
+      assertClose(out.spatial!.toFloat32Array(), ref.get('spatial')!.toFloat32Array(), 1e-4, 'spatial (sFID) features');
       loaded.model.dispose();
       return loaded.id;
     };
@@ -82,4 +85,44 @@ test('networkInput: grey 32x32 samples become RGB 299x299 batches; matching shap
     same.map((b) => b.length),
     [2048, 1024],
   );
+});
+
+test("ADM's reference layout with Inception: eval stats writes mu/sigma and sFID's mu_s/sigma_s; a file without ctfgen's record (ADM's own) is used as Inception statistics", async (t) => {
+  if (!hasTorchvision()) return t.skip('python3-torchvision is not installed');
+  const dir = mkdtempSync(join(tmpdir(), 'ctf-inception-'));
+  try {
+    execFileSync(PYTHON, [join(packageRoot, 'test', 'fixtures', 'gen_inception_reference.py'), dir]);
+    execFileSync(PYTHON, [
+      '-c',
+      `import sys, numpy as np
+rng = np.random.default_rng(0)
+np.savez(sys.argv[1] + '/real.npz', arr_0=rng.integers(0, 256, (4, 32, 32, 3), dtype=np.uint8))
+np.savez(sys.argv[1] + '/samples.npz', arr_0=rng.integers(0, 256, (4, 32, 32, 3), dtype=np.uint8))`,
+      dir,
+    ]);
+    const p = (f: string) => join(dir, f);
+    const classifier = p('inception.pt');
+    const ref = await writeReferenceStats({ data: p('real.npz'), out: p('ref.npz'), classifier });
+    assert.deepEqual([ref.stats.dim, ref.spatial?.dim], [2048, 2023]);
+    // ADM's files hold images and statistics and no record of ctfgen's
+    execFileSync(PYTHON, [
+      '-c',
+      `import sys, numpy as np
+z, r = np.load(sys.argv[1] + '/ref.npz'), np.load(sys.argv[1] + '/real.npz')
+assert z['mu_s'].shape == (2023,) and z['sigma_s'].shape == (2023, 2023)
+np.savez(sys.argv[1] + '/adm.npz', arr_0=r['arr_0'], mu=z['mu'], sigma=z['sigma'], mu_s=z['mu_s'], sigma_s=z['sigma_s'])`,
+      dir,
+    ]);
+    const fromImages = await evaluateSamples({ samples: p('samples.npz'), reference: p('real.npz'), classifier });
+    const fromAdm = await evaluateSamples({ samples: p('samples.npz'), reference: p('adm.npz'), classifier });
+    assert.ok(Number.isFinite(fromImages.sfid) && fromImages.sfid > 0 && fromImages.fid > 0);
+    for (const k of ['fid', 'sfid', 'kid', 'precision', 'recall'] as const)
+      assert.ok(
+        Math.abs(fromAdm[k] - fromImages[k]) <= 1e-9 * Math.max(1, Math.abs(fromImages[k])),
+        `${k}: ${fromAdm[k]} vs ${fromImages[k]}`,
+      );
+    assert.ok(Number.isNaN(fromImages.classAccuracy), "Inception's classes are not the data's");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -58,6 +58,9 @@ test('study steps: each stage after its inputs; every run trained, evaluated; co
 function fakeEvaluation(fid: number, isMean: number, precision: number, recall: number, cfgScale = 2): RunEvaluation {
   return {
     fid,
+    sfid: NaN,
+    kid: NaN,
+    kidStd: NaN,
     isMean,
     isStd: 0.1,
     precision,

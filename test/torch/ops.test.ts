@@ -215,6 +215,53 @@ test('reductions, sorting and matmul', () => {
   );
 });
 
+test('eigh / eigvalsh / cholesky: ascending eigenvalues, orthonormal vectors that rebuild the matrix (lower triangle read); L Lᵀ or null', () => {
+  T.tidy(() => {
+    assert.deepEqual(
+      T.eigvalsh(
+        t(
+          [
+            [3, 0],
+            [0, -1],
+          ],
+          'float64',
+        ),
+      ).toArray(),
+      [-1, 3],
+    );
+    const b = T.fromArray(
+      Float64Array.from({ length: 36 }, (_, i) => Math.sin(i * 1.7)),
+      [6, 6],
+      'float64',
+    );
+    const a = b.add(b.transpose(0, 1));
+    const { values, vectors: v } = T.eigh(a);
+    const vals = Array.from(values.data() as Float64Array);
+    for (let k = 1; k < 6; k++) assert.ok(vals[k - 1]! <= vals[k]!);
+    assertClose(
+      v.transpose(0, 1).matmul(v).data() as Float64Array,
+      Float64Array.from({ length: 36 }, (_, i) => (i % 7 === 0 ? 1 : 0)),
+      1e-12,
+      'VᵀV',
+    );
+    assertClose(v.mul(values.unsqueeze(0)).matmul(v.transpose(0, 1)).data() as Float64Array, a.data() as Float64Array, 1e-12, 'V Λ Vᵀ');
+    const upperGarbage = a.add(T.ones([6, 6], 'float64').triu(1).mul(100));
+    assertClose(T.eigvalsh(upperGarbage).data() as Float64Array, vals, 1e-12, 'lower triangle only');
+    // a = L Lᵀ for a positive definite matrix; null for an indefinite one
+    const spd = b.matmul(b.transpose(0, 1)).add(
+      T.fromArray(
+        Float64Array.from({ length: 36 }, (_, i) => (i % 7 === 0 ? 1 : 0)),
+        [6, 6],
+        'float64',
+      ),
+    );
+    const l = T.cholesky(spd)!;
+    assertClose(l.matmul(l.transpose(0, 1)).data() as Float64Array, spd.data() as Float64Array, 1e-12, 'L Lᵀ');
+    assert.equal((l.triu(1).abs().sum().item() as number) === 0, true, 'lower triangular');
+    assert.equal(T.cholesky(a), null, 'a has negative eigenvalues');
+  });
+});
+
 test('neural-network functions', () => {
   assertClose(
     t([[1, 2, 3]])
