@@ -26,6 +26,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   RegisterMathOps(env, exports);
   RegisterNnOps(env, exports);
   RegisterAutogradOps(env, exports);
+  RegisterFastOps(env, exports);
   return exports;
 }
 

@@ -63,5 +63,6 @@ void RegisterTensorOps(Napi::Env env, Napi::Object exports);
 void RegisterMathOps(Napi::Env env, Napi::Object exports);
 void RegisterNnOps(Napi::Env env, Napi::Object exports);
 void RegisterAutogradOps(Napi::Env env, Napi::Object exports);
+void RegisterFastOps(Napi::Env env, Napi::Object exports);
 
 }  // namespace ctf

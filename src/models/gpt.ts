@@ -2,10 +2,11 @@
 // RMSNorm, 2-D RoPE, causal attention and SwiGLU FFN. Module names match LlamaGen's state dict.
 // Used for stage 1 (vocabulary = coarse labels), the fine-token baseline, and (with full attention
 // and coarse-label inputs) the stage-2 auxiliary model.
-import { cat, dropout, keep, noGrad, rand, sdpa, where, type Tensor } from '../torch/index.js';
+import { cat, dropout, isGradEnabled, keep, noGrad, rand, sdpa, where, type Tensor } from '../torch/index.js';
 import { Embedding, Linear, Module, RMSNorm } from '../nn/index.js';
 import { ffnHidden, resolveGPTConfig, type GPTConfig } from './gpt-config.js';
 import { KVCache } from './kv-cache.js';
+import { embedRows, PackedGPT, type DecodeWeights } from './gpt-decode.js';
 import { applyRope, ropeTable2d, type RopeTable } from './rope2d.js';
 
 class Attention extends Module {
@@ -101,6 +102,15 @@ export class GPT extends Module {
   readonly output: Linear;
   /** cos/sin for every sequence slot: [clsTokenNum + blockSize, headDim/2] (not a parameter). */
   readonly rope: RopeTable;
+  /**
+   * How prefill and decodeStep compute in inference (eval mode, gradients off): 'packed' (default)
+   * through packed weights and fused ops (gpt-decode.ts), 'modules' through the layer-by-layer
+   * forward, the reference. Training and gradient-recording calls always take the module path.
+   */
+  decodePath: 'packed' | 'modules' = 'packed';
+  /** Precision of the packed weights (the packed path only). */
+  decodeWeights: DecodeWeights = 'fp32';
+  #packed: PackedGPT | null = null;
 
   constructor(config: GPTConfig) {
     super();
@@ -170,18 +180,41 @@ export class GPT extends Module {
     return this.#head(h);
   }
 
+  /** The packed weights when this call may take the packed path (repacked when stale), else null. */
+  #packedPath(): PackedGPT | null {
+    if (this.decodePath !== 'packed' || this.training || isGradEnabled()) return null;
+    if (this.#packed && (this.#packed.weights !== this.decodeWeights || !this.#packed.fresh)) this.#dropPacked();
+    return (this.#packed ??= new PackedGPT(this, this.decodeWeights));
+  }
+
+  #dropPacked(): void {
+    this.#packed?.dispose();
+    this.#packed = null;
+  }
+
   /** Fills the cache with the class token; returns the logits of the first image token [B, V]. */
   prefill(classes: Tensor, cache: KVCache): Tensor {
     this.#checkInputs(classes);
+    const packed = this.config.clsTokenNum === 1 ? this.#packedPath() : null;
+    if (packed) return packed.step(cache, 0, embedRows(this.clsEmbedding.embeddingTable.weight, classes));
     return this.#cached(this.clsEmbedding.forward(classes, false), cache, 0).select(1, 0);
   }
 
   /** Feeds one token per row (int64 [B]) at the next position; returns the next logits [B, V]. */
   decodeStep(tokens: Tensor, cache: KVCache): Tensor {
+    const packed = this.#packedPath();
+    if (packed) return packed.step(cache, cache.length, embedRows(this.tokEmbeddings.weight, tokens));
     return this.#cached(this.tokEmbeddings.forward(tokens.unsqueeze(1)), cache, cache.length).select(1, 0);
   }
 
+  /** Training frees the packed copies (they serve inference only). */
+  override train(on = true): this {
+    if (on) this.#dropPacked();
+    return super.train(on);
+  }
+
   override dispose(): void {
+    this.#dropPacked();
     super.dispose();
     this.rope.cos.dispose();
     this.rope.sin.dispose();

@@ -1,5 +1,6 @@
 // Per-layer key/value cache for autoregressive decoding: preallocated [B, Hkv, maxLen, headDim]
-// buffers written in place, read back as the filled prefix.
+// buffers written in place, read back as the filled prefix. It also holds the activation buffers
+// the packed decode path reuses at every step (made on first use, freed with the cache).
 import { keep, zeros, type Tensor } from '../torch/index.js';
 
 export class KVCache {
@@ -7,6 +8,7 @@ export class KVCache {
   readonly values: Tensor[];
   /** Positions filled so far. */
   length = 0;
+  readonly #scratch = new Map<string, Tensor>();
 
   constructor(
     readonly layers: number,
@@ -28,7 +30,18 @@ export class KVCache {
     return { k: this.keys[layer]!.slice(2, 0, end), v: this.values[layer]!.slice(2, 0, end) };
   }
 
+  /** The float32 buffer `name` of this shape, allocated once per cache (a new shape replaces it). */
+  scratch(name: string, shape: number[]): Tensor {
+    const t = this.#scratch.get(name);
+    if (t && t.shape.length === shape.length && t.shape.every((s, i) => s === shape[i])) return t;
+    t?.dispose();
+    const fresh = keep(zeros(shape));
+    this.#scratch.set(name, fresh);
+    return fresh;
+  }
+
   dispose(): void {
-    for (const t of [...this.keys, ...this.values]) t.dispose();
+    for (const t of [...this.keys, ...this.values, ...this.#scratch.values()]) t.dispose();
+    this.#scratch.clear();
   }
 }

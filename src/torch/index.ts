@@ -5,6 +5,7 @@ export * from './create.js';
 export * from './functional.js';
 export * from './autograd.js';
 export * from './random.js';
+export * from './fast.js';
 export { defaultThreadCount } from './native.js';
 import { N } from './native.js';
 export const setNumThreads = (n: number): void => N.setNumThreads(n);

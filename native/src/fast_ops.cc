@@ -1,0 +1,383 @@
+// Inference building blocks for skinny batches (KV-cache decoding: a few rows per step): linear
+// layers with weights packed once (fp32 pre-transposed for the BLAS GEMM, or int8 through
+// libtorch's oneDNN dynamic-quantized linear), writes into preallocated outputs, and one-query
+// attention (RoPE, cache write and attention over the cache in one call). Everything is generic:
+// no model knows about these ops beyond their tensor contracts.
+//
+// Why these and not libtorch's own ops: with 16 rows, F.linear (weight [out, in]) runs OpenBLAS's
+// transposed-B path at 46-69 GFLOP/s, against 80-85 with the weight stored [in, out]; libtorch's
+// attention for one query is one small BLAS call per (row, head) pair and product (4608 calls per
+// step at GPT-B size with 16 rows), and that overhead was 40 of PyTorch's ~100 ms per step. The
+// attention loops below read each cached key and value once; softmax stays libtorch's
+// (vectorised exp). int8 uses libtorch's quantized::linear_prepack / linear_dynamic (oneDNN).
+#include <ATen/Parallel.h>
+#include <ATen/native/quantized/PackedParams.h>
+#include <ATen/core/dispatch/Dispatcher.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "common.h"
+
+namespace ctf {
+
+// ---- packed linear weights ------------------------------------------------------------------
+
+struct PackedLinear {
+  int64_t in = 0;
+  int64_t out = 0;
+  at::Tensor wt;                                 // fp32: the weight transposed, [in, out] contiguous
+  c10::intrusive_ptr<LinearPackedParamsBase> q;  // int8: oneDNN's packed per-channel weight
+};
+
+static const napi_type_tag kPackedTag = {0x6374666765e70002ULL, 0x7061636b65645f31ULL};
+
+static PackedLinear* UnwrapPacked(const Napi::CallbackInfo& info, size_t index) {
+  bool ok = false;
+  Napi::Value v = info[index];
+  if (v.IsExternal()) napi_check_object_type_tag(info.Env(), v, &kPackedTag, &ok);
+  if (!ok) throw ArgError("argument " + std::to_string(index) + " must be a packed linear weight");
+  auto* p = v.As<Napi::External<PackedLinear>>().Data();
+  if (p->out == 0) throw ArgError("argument " + std::to_string(index) + " is a disposed packed weight");
+  return p;
+}
+
+// Symmetric per-output-channel int8 weight → quantized::linear_prepack under the oneDNN engine.
+static c10::intrusive_ptr<LinearPackedParamsBase> PrepackInt8(const at::Tensor& w) {
+  at::Tensor scales = w.abs().amax(1).clamp_min(1e-12).div(127.0).to(at::kDouble);
+  at::Tensor zeros = at::zeros({w.size(0)}, at::kLong);
+  at::Tensor wq = at::quantize_per_channel(w, scales, zeros, 0, at::kQInt8);
+  auto& ctx = at::globalContext();
+  const at::QEngine before = ctx.qEngine();
+  ctx.setQEngine(at::QEngine::ONEDNN);
+  torch::jit::Stack stack{c10::IValue(wq), c10::IValue(c10::optional<at::Tensor>())};
+  try {
+    c10::Dispatcher::singleton().findSchemaOrThrow("quantized::linear_prepack", "").callBoxed(&stack);
+  } catch (...) {
+    ctx.setQEngine(before);
+    throw;
+  }
+  ctx.setQEngine(before);
+  return c10::static_intrusive_pointer_cast<LinearPackedParamsBase>(stack.at(0).toObject()->getSlot(0).toCapsule());
+}
+
+// packLinear(w [out, in] float32, kind 'fp32' | 'int8') → packed weight handle
+CTF_OP(packLinear) {
+  CTF_BODY(packLinear) {
+    const at::Tensor& w = T(info, 0);
+    if (w.dim() != 2 || w.scalar_type() != at::kFloat) throw ArgError("weight must be float32 [out, in]");
+    std::string kind = info[1].IsString() ? info[1].As<Napi::String>().Utf8Value() : "";
+    auto* p = new PackedLinear();
+    p->out = w.size(0);
+    p->in = w.size(1);
+    at::NoGradGuard noGrad;
+    try {
+      if (kind == "fp32") p->wt = w.detach().t().contiguous();
+      else if (kind == "int8") p->q = PrepackInt8(w.detach().contiguous());
+      else throw ArgError("kind must be 'fp32' or 'int8', got '" + kind + "'");
+    } catch (...) {
+      delete p;
+      throw;
+    }
+    auto ext = Napi::External<PackedLinear>::New(info.Env(), p, [](Napi::Env, PackedLinear* q) { delete q; });
+    napi_type_tag_object(info.Env(), ext, &kPackedTag);
+    return ext;
+  } CTF_END
+}
+
+// Releases the packed copy now (idempotent); the handle then refuses use.
+CTF_OP(freePacked) {
+  CTF_BODY(freePacked) {
+    bool ok = false;
+    if (info[0].IsExternal()) napi_check_object_type_tag(info.Env(), info[0], &kPackedTag, &ok);
+    if (ok) *info[0].As<Napi::External<PackedLinear>>().Data() = PackedLinear();
+    return info.Env().Undefined();
+  } CTF_END
+}
+
+static void CheckRows(const at::Tensor& x, int64_t in, const char* what) {
+  if (x.dim() != 2 || x.size(1) != in || x.scalar_type() != at::kFloat)
+    throw ArgError(std::string(what) + " must be float32 [rows, " + std::to_string(in) + "]");
+}
+
+// y = x W^T (+ y when accumulate) written into dst [rows, out]; no allocation on the fp32 path.
+static void LinearInto(at::Tensor& dst, const at::Tensor& x, const PackedLinear& p, bool accumulate) {
+  if (p.q) {
+    at::Tensor y = p.q->apply_dynamic(x.contiguous(), false);
+    if (accumulate) dst.add_(y);
+    else dst.copy_(y);
+  } else if (accumulate) {
+    dst.addmm_(x, p.wt);
+  } else {
+    at::mm_out(dst, x, p.wt);
+  }
+}
+
+// linearInto_(dst [rows, out], x [rows, in], packed, accumulate?)
+CTF_OP(linearInto_) {
+  CTF_BODY(linearInto_) {
+    at::Tensor& dst = Unwrap(info.Env(), info[0], 0);
+    const at::Tensor& x = T(info, 1);
+    const PackedLinear& p = *UnwrapPacked(info, 2);
+    CheckRows(x, p.in, "input");
+    if (dst.dim() != 2 || dst.size(0) != x.size(0) || dst.size(1) != p.out || !dst.is_contiguous())
+      throw ArgError("output must be contiguous float32 [rows, " + std::to_string(p.out) + "]");
+    at::NoGradGuard noGrad;
+    LinearInto(dst, x, p, Bool(info, 3));
+    return info.Env().Undefined();
+  } CTF_END
+}
+
+// linearPacked(x [rows, in], packed) → new [rows, out]
+CTF_OP(linearPacked) {
+  CTF_BODY(linearPacked) {
+    const at::Tensor& x = T(info, 0);
+    const PackedLinear& p = *UnwrapPacked(info, 1);
+    CheckRows(x, p.in, "input");
+    at::NoGradGuard noGrad;
+    at::Tensor dst = at::empty({x.size(0), p.out}, x.options());
+    LinearInto(dst, x, p, false);
+    return Wrap(info.Env(), dst);
+  } CTF_END
+}
+
+// ---- row-wise helpers into preallocated outputs ---------------------------------------------
+
+// LlamaGen's RMSNorm of each row of x [rows, d] (float32), times w [d], into dst [rows, d].
+CTF_OP(rmsNormInto_) {
+  CTF_BODY(rmsNormInto_) {
+    at::Tensor& dst = Unwrap(info.Env(), info[0], 0);
+    const at::Tensor& x = T(info, 1);
+    const at::Tensor& w = T(info, 2);
+    double eps = F64(info, 3);
+    const int64_t d = x.size(-1);
+    if (x.dim() != 2 || x.scalar_type() != at::kFloat || !x.is_contiguous()) throw ArgError("input must be contiguous float32 [rows, d]");
+    if (!dst.sizes().equals(x.sizes()) || dst.scalar_type() != at::kFloat || !dst.is_contiguous())
+      throw ArgError("output must be contiguous float32 of the input's shape");
+    if (w.numel() != d || w.scalar_type() != at::kFloat || !w.is_contiguous()) throw ArgError("weight must be float32 [d]");
+    const float* xp = x.data_ptr<float>();
+    const float* wp = w.data_ptr<float>();
+    float* yp = dst.data_ptr<float>();
+    for (int64_t r = 0; r < x.size(0); r++) {
+      const float* xr = xp + r * d;
+      float* yr = yp + r * d;
+      float lanes[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+      int64_t i = 0;
+      for (; i + 8 <= d; i += 8)
+        for (int l = 0; l < 8; l++) lanes[l] += xr[i + l] * xr[i + l];
+      float ss = 0;
+      for (; i < d; i++) ss += xr[i] * xr[i];
+      for (float l : lanes) ss += l;
+      const float inv = 1.0f / std::sqrt(ss / static_cast<float>(d) + static_cast<float>(eps));
+      for (int64_t j = 0; j < d; j++) yr[j] = (xr[j] * inv) * wp[j];
+    }
+    return info.Env().Undefined();
+  } CTF_END
+}
+
+// SwiGLU's gate: dst [rows, h] = silu(gateUp[:, :h]) * gateUp[:, h:] (gateUp [rows, 2h]).
+CTF_OP(swigluInto_) {
+  CTF_BODY(swigluInto_) {
+    at::Tensor& dst = Unwrap(info.Env(), info[0], 0);
+    const at::Tensor& gu = T(info, 1);
+    const int64_t h = dst.size(-1);
+    if (gu.dim() != 2 || dst.dim() != 2 || gu.size(1) != 2 * h || gu.size(0) != dst.size(0))
+      throw ArgError("gateUp must be [rows, 2h] for an output [rows, h]");
+    at::NoGradGuard noGrad;
+    at::silu_out(dst, gu.narrow(1, 0, h));
+    dst.mul_(gu.narrow(1, h, h));
+    return info.Env().Undefined();
+  } CTF_END
+}
+
+// Rows of weight [n, d] picked by idx [rows] into dst [rows, d].
+CTF_OP(embeddingInto_) {
+  CTF_BODY(embeddingInto_) {
+    at::Tensor& dst = Unwrap(info.Env(), info[0], 0);
+    at::NoGradGuard noGrad;
+    at::index_select_out(dst, T(info, 1), 0, T(info, 2).reshape({-1}));
+    return info.Env().Undefined();
+  } CTF_END
+}
+
+// ---- one-query attention over a KV cache ----------------------------------------------------
+
+// 8-float vectors (GCC vector extensions): AVX2 code in the haswell clones of the loops below,
+// two SSE halves in the default ones. They never cross a non-inlined call, so the ABI note GCC
+// gives about passing them by value does not apply.
+#pragma GCC diagnostic ignored "-Wpsabi"
+typedef float v8 __attribute__((vector_size(32)));
+
+static inline v8 Load8(const float* p) {
+  v8 v;
+  std::memcpy(&v, p, sizeof(v));
+  return v;
+}
+static inline void Store8(float* p, v8 v) { std::memcpy(p, &v, sizeof(v)); }
+
+// Rotates adjacent channel pairs (2i, 2i+1) of x [d] by (cos[i], sin[i]) into y (LlamaGen's RoPE).
+static inline void Rope(const float* x, const float* c, const float* s, float* y, int64_t d) {
+  for (int64_t i = 0; i < d / 2; i++) {
+    const float x0 = x[2 * i], x1 = x[2 * i + 1];
+    y[2 * i] = x0 * c[i] - x1 * s[i];
+    y[2 * i + 1] = x1 * c[i] + x0 * s[i];
+  }
+}
+
+static inline float Sum8(v8 a) { return ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7])); }
+
+// out[t] = q · keys[t] for four consecutive keys [4, d] (d a multiple of 8): four independent sums.
+static inline void Dot4(const float* q, const float* keys, int64_t d, float* out) {
+  v8 a0 = {0, 0, 0, 0, 0, 0, 0, 0}, a1 = a0, a2 = a0, a3 = a0;
+  for (int64_t i = 0; i < d; i += 8) {
+    const v8 qi = Load8(q + i);
+    a0 += qi * Load8(keys + i);
+    a1 += qi * Load8(keys + d + i);
+    a2 += qi * Load8(keys + 2 * d + i);
+    a3 += qi * Load8(keys + 3 * d + i);
+  }
+  out[0] = Sum8(a0);
+  out[1] = Sum8(a1);
+  out[2] = Sum8(a2);
+  out[3] = Sum8(a3);
+}
+
+static inline float Dot(const float* a, const float* b, int64_t d) {
+  float s = 0;
+  for (int64_t i = 0; i < d; i++) s += a[i] * b[i];
+  return s;
+}
+
+constexpr int64_t kMaxHeadDim = 1024;
+
+struct AttnShape {
+  int64_t B, H, G, S, D, L, pos;
+  float scale;
+};
+
+// Scores of pairs [begin, end) of (row, head): roped q against the row's L cached keys.
+__attribute__((target_clones("arch=haswell", "default"))) static void Scores(const AttnShape& a, const float* qkv, const float* cs,
+                                                                                const float* sn, const float* kc, float* scores,
+                                                                                int64_t begin, int64_t end) {
+  float q[kMaxHeadDim];
+  const int64_t stride = (a.H + 2 * a.G) * a.D, perGroup = a.H / a.G;
+  for (int64_t it = begin; it < end; it++) {
+    const int64_t b = it / a.H, h = it % a.H;
+    Rope(qkv + b * stride + h * a.D, cs, sn, q, a.D);
+    const float* keys = kc + (b * a.G + h / perGroup) * a.S * a.D;
+    float* out = scores + it * a.L;
+    int64_t j = 0;
+    if (a.D % 8 == 0)
+      for (; j + 4 <= a.L; j += 4) Dot4(q, keys + j * a.D, a.D, out + j);
+    for (; j < a.L; j++) out[j] = Dot(q, keys + j * a.D, a.D);
+    for (j = 0; j < a.L; j++) out[j] *= a.scale;
+  }
+}
+
+// out[row, head] = Σ_j p_j · V_j over the pairs [begin, end), one pass over the values; head dim
+// 64 (LlamaGen's) keeps the head's output in eight vector registers.
+__attribute__((target_clones("arch=haswell", "default"))) static void Weighted(const AttnShape& a, const float* probs, const float* vc,
+                                                                                  float* out, int64_t begin, int64_t end) {
+  for (int64_t it = begin; it < end; it++) {
+    const int64_t b = it / a.H, h = it % a.H;
+    const float* values = vc + (b * a.G + h / (a.H / a.G)) * a.S * a.D;
+    const float* p = probs + it * a.L;
+    float* o = out + it * a.D;  // out [B, H*D] row-major = pair-major
+    if (a.D == 64) {
+      v8 acc[8] = {};
+      for (int64_t j = 0; j < a.L; j++) {
+        const float* row = values + j * 64;
+        for (int c = 0; c < 8; c++) acc[c] += p[j] * Load8(row + 8 * c);
+      }
+      for (int c = 0; c < 8; c++) Store8(o + 8 * c, acc[c]);
+      continue;
+    }
+    std::fill(o, o + a.D, 0.0f);
+    for (int64_t j = 0; j < a.L; j++)
+      for (int64_t i = 0; i < a.D; i++) o[i] += p[j] * values[j * a.D + i];
+  }
+}
+
+// decodeAttention_(qkv [B, (H + 2G)·D], cos [P, D/2], sin [P, D/2], kCache [B, G, S, D],
+//   vCache [B, G, S, D], pos, out [B, H·D], work (float32, ≥ 2·B·H·(pos + 1) elements), scale)
+// One new token per row at position pos: RoPE on its q and k (rows cos[pos], sin[pos]), k and v
+// written into the caches at pos, then softmax(q·Kᵀ·scale)·V over cache positions 0..pos for every
+// query head (head h reads kv head h / (H/G): grouped-query attention). qkv holds the q heads, then
+// the k heads, then the v heads.
+CTF_OP(decodeAttention_) {
+  CTF_BODY(decodeAttention_) {
+    const at::Tensor& qkv = T(info, 0);
+    const at::Tensor& cosT = T(info, 1);
+    const at::Tensor& sinT = T(info, 2);
+    at::Tensor& kc = Unwrap(info.Env(), info[3], 3);
+    at::Tensor& vc = Unwrap(info.Env(), info[4], 4);
+    const int64_t pos = I64(info, 5);
+    at::Tensor& out = Unwrap(info.Env(), info[6], 6);
+    at::Tensor& work = Unwrap(info.Env(), info[7], 7);
+    const double scale = F64(info, 8);
+    for (const at::Tensor* t : std::initializer_list<const at::Tensor*>{&qkv, &cosT, &sinT, &kc, &vc, &out, &work})
+      if (t->scalar_type() != at::kFloat || !t->is_contiguous()) throw ArgError("every tensor must be contiguous float32");
+    if (kc.dim() != 4 || !kc.sizes().equals(vc.sizes())) throw ArgError("caches must both be [B, G, S, D]");
+    AttnShape a{kc.size(0), 0, kc.size(1), kc.size(2), kc.size(3), pos + 1, pos, static_cast<float>(scale)};
+    if (a.D > kMaxHeadDim || a.D % 2 != 0) throw ArgError("head dim must be even and at most " + std::to_string(kMaxHeadDim));
+    if (out.dim() != 2 || out.size(0) != a.B || out.size(1) % a.D != 0) throw ArgError("out must be [B, H·D]");
+    a.H = out.size(1) / a.D;
+    if (a.H % a.G != 0) throw ArgError("query heads must be a multiple of kv heads");
+    if (qkv.dim() != 2 || qkv.size(0) != a.B || qkv.size(1) != (a.H + 2 * a.G) * a.D) throw ArgError("qkv must be [B, (H + 2G)·D]");
+    if (pos < 0 || pos >= a.S) throw ArgError("position " + std::to_string(pos) + " outside the cache (capacity " + std::to_string(a.S) + ")");
+    if (cosT.dim() != 2 || cosT.size(1) != a.D / 2 || pos >= cosT.size(0) || !cosT.sizes().equals(sinT.sizes()))
+      throw ArgError("cos/sin must be [positions, D/2] covering pos");
+    const int64_t pairs = a.B * a.H;
+    if (work.numel() < 2 * pairs * a.L) throw ArgError("work buffer too small: need " + std::to_string(2 * pairs * a.L) + " floats");
+
+    const float* q = qkv.data_ptr<float>();
+    const float* cs = cosT.data_ptr<float>() + pos * (a.D / 2);
+    const float* sn = sinT.data_ptr<float>() + pos * (a.D / 2);
+    float* kp = kc.data_ptr<float>();
+    float* vp = vc.data_ptr<float>();
+    const int64_t stride = (a.H + 2 * a.G) * a.D;
+    for (int64_t b = 0; b < a.B; b++)
+      for (int64_t g = 0; g < a.G; g++) {
+        const int64_t slot = ((b * a.G + g) * a.S + pos) * a.D;
+        Rope(q + b * stride + (a.H + g) * a.D, cs, sn, kp + slot, a.D);
+        std::memcpy(vp + slot, q + b * stride + (a.H + a.G + g) * a.D, a.D * sizeof(float));
+      }
+    float* scores = work.data_ptr<float>();
+    float* probs = scores + pairs * a.L;
+    const int64_t grain = std::max<int64_t>(1, 16384 / (a.L * a.D));
+    at::parallel_for(0, pairs, grain, [&](int64_t s, int64_t e) { Scores(a, q, cs, sn, kp, scores, s, e); });
+    at::Tensor sc = work.narrow(0, 0, pairs * a.L).view({pairs, a.L});
+    at::Tensor pr = work.narrow(0, pairs * a.L, pairs * a.L).view({pairs, a.L});
+    at::_softmax_out(pr, sc, 1, false);
+    float* o = out.data_ptr<float>();
+    at::parallel_for(0, pairs, grain, [&](int64_t s, int64_t e) { Weighted(a, probs, vp, o, s, e); });
+    return info.Env().Undefined();
+  } CTF_END
+}
+
+// ---- weight versions ------------------------------------------------------------------------
+
+// Sum of the in-place version counters of the tensors: changes whenever any of them is written in
+// place (copy_, an optimizer step, normal_, ...), so a packed copy can tell that it went stale.
+CTF_OP(versionSum) {
+  CTF_BODY(versionSum) {
+    double sum = 0;
+    for (const at::Tensor& t : TList(info, 0)) sum += static_cast<double>(t._version());
+    return Napi::Number::New(info.Env(), sum);
+  } CTF_END
+}
+
+void RegisterFastOps(Napi::Env env, Napi::Object exports) {
+  CTF_EXPORT(exports, packLinear);
+  CTF_EXPORT(exports, freePacked);
+  CTF_EXPORT(exports, linearInto_);
+  CTF_EXPORT(exports, linearPacked);
+  CTF_EXPORT(exports, rmsNormInto_);
+  CTF_EXPORT(exports, swigluInto_);
+  CTF_EXPORT(exports, embeddingInto_);
+  CTF_EXPORT(exports, decodeAttention_);
+  CTF_EXPORT(exports, versionSum);
+}
+
+}  // namespace ctf
