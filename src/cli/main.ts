@@ -180,6 +180,10 @@ const nonNegNumber = (v: string): number => {
   if (!(n >= 0)) throw new InvalidArgumentError(`expected a number ≥ 0, got '${v}'`);
   return n;
 };
+const weightsKind = (v: string): 'fp32' | 'int8' => {
+  if (v !== 'fp32' && v !== 'int8') throw new InvalidArgumentError(`expected fp32 or int8, got '${v}'`);
+  return v;
+};
 /** The sampling settings `sample` and `eval` share (SampleCmdOptions). */
 function samplingOptions(cmd: Command): Command {
   return cmd
@@ -194,7 +198,8 @@ function samplingOptions(cmd: Command): Command {
     .option('--cfg2 <scale>', 'stage-2 guidance scale (default 1 = off)', nonNegNumber)
     .option('--no-restrict', 'let stage 2 pick codes outside the sampled coarse label')
     .option('--seed <s>', 'random seed', nonNegInt, 0)
-    .option('--batch-size <n>', 'images per sampling batch', positiveInt);
+    .option('--batch-size <n>', 'images per sampling batch', positiveInt)
+    .option('--weights <fp32|int8>', 'sampling weights: fp32, or int8 (linear layers dynamic-quantized: faster, approximate)', weightsKind);
 }
 
 samplingOptions(program.command('sample'))

@@ -44,7 +44,7 @@ export function parseSweep(s: string | undefined): { key: (typeof SWEEPABLE)[num
 }
 
 export async function evaluateRun(o: EvalRunOptions): Promise<RunEvaluation[]> {
-  const run = await loadRun(o.run, o.system);
+  const run = await loadRun(o.run, o.system, { weights: o.weights });
   const { model: classifier, id } = await loadFeatureNetwork(o.classifier);
   try {
     const ref = await referenceStats({ classifier, dataset: o.reference, cacheDir: o.statsCache ?? join('runs', 'eval-stats') });
@@ -69,7 +69,7 @@ export async function evaluateRun(o: EvalRunOptions): Promise<RunEvaluation[]> {
         ...m,
         run: o.run,
         system: run.kind,
-        settings: { ...sampling, seed: s.seed },
+        settings: { ...sampling, seed: s.seed, weights: o.weights ?? 'fp32' },
         imagesPerSecond: o.n / total,
         seconds: { ...r.seconds, total },
         reference: o.reference,

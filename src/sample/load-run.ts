@@ -5,6 +5,7 @@ import { samplingWeights } from '../train/ema.js';
 import { clusterTable } from './cluster-table.js';
 import { loadClusters } from '../cluster/clusters.js';
 import { GPT } from '../models/gpt.js';
+import type { DecodeWeights } from '../models/gpt-decode.js';
 import type { GPTConfig } from '../models/gpt-config.js';
 import * as T from '../torch/index.js';
 import { openTokenizer, type Tokenizer } from '../tokenizer/tokenizer-file.js';
@@ -21,7 +22,12 @@ export interface LoadedRun {
   dispose(): void;
 }
 
-export async function loadStage(run: RunDir, stage: Stage): Promise<GPT> {
+export interface LoadOptions {
+  /** Precision of the packed weights sampling decodes with (default fp32; int8 is faster and approximate). */
+  weights?: DecodeWeights;
+}
+
+export async function loadStage(run: RunDir, stage: Stage, o: LoadOptions = {}): Promise<GPT> {
   if (!run.has(stage))
     throw new Error(
       `${run.root} has no ${stage} stage (${run.checkpoint(stage)} missing); train it with \`ctfgen train ${stage} --run ${run.root}\``,
@@ -34,11 +40,12 @@ export async function loadStage(run: RunDir, stage: Stage): Promise<GPT> {
   } finally {
     T.dispose(weights);
   }
+  if (o.weights) model.decodeWeights = o.weights;
   return model.eval();
 }
 
 /** kind: which system to load when a run holds both; default CTF when ar+aux exist, else baseline. */
-export async function loadRun(dir: string, kind?: SystemKind): Promise<LoadedRun> {
+export async function loadRun(dir: string, kind?: SystemKind, o: LoadOptions = {}): Promise<LoadedRun> {
   const run = new RunDir(dir);
   const info = run.readInfo();
   const k: SystemKind = kind ?? (run.has('ar') || run.has('aux') ? 'ctf' : 'baseline');
@@ -47,7 +54,7 @@ export async function loadRun(dir: string, kind?: SystemKind): Promise<LoadedRun
   try {
     let models: TokenModels;
     if (k === 'baseline') {
-      const stage1 = await loadStage(run, 'baseline');
+      const stage1 = await loadStage(run, 'baseline', o);
       owned.push(stage1);
       models = { stage1 };
     } else {
@@ -57,9 +64,9 @@ export async function loadRun(dir: string, kind?: SystemKind): Promise<LoadedRun
         throw new Error(
           `${info.clusters} was made from another codebook (${clusters.tokenizerId}) than ${info.tokenizer} (${tokenizer.id})`,
         );
-      const stage1 = await loadStage(run, 'ar');
+      const stage1 = await loadStage(run, 'ar', o);
       owned.push(stage1);
-      const stage2 = await loadStage(run, 'aux');
+      const stage2 = await loadStage(run, 'aux', o);
       owned.push(stage2);
       if (stage1.config.vocabSize !== clusters.k)
         throw new Error(`${run.checkpoint('ar')} predicts ${stage1.config.vocabSize} coarse labels but ${info.clusters} has ${clusters.k}`);

@@ -6,6 +6,7 @@ import { imageGrid } from '../viz/index.js';
 import { loadRun, type SystemKind } from './load-run.js';
 import { resolveClass, sampleImages } from './images.js';
 import type { TwoStageOptions } from './two-stage.js';
+import type { DecodeWeights } from '../models/gpt-decode.js';
 
 export interface SampleCmdOptions {
   run: string;
@@ -25,6 +26,8 @@ export interface SampleCmdOptions {
   seed: number;
   each?: string;
   batchSize?: number;
+  /** precision of the sampling weights (default fp32) */
+  weights?: DecodeWeights;
 }
 
 export function samplingFromOptions(o: Omit<SampleCmdOptions, 'run' | 'class' | 'n' | 'out' | 'seed'>): TwoStageOptions {
@@ -48,7 +51,7 @@ export function samplingFromOptions(o: Omit<SampleCmdOptions, 'run' | 'class' | 
 
 export async function sampleCommand(o: SampleCmdOptions): Promise<void> {
   if (!Number.isInteger(o.n) || o.n < 1) throw new Error(`--n must be a positive integer, got ${o.n}`);
-  const run = await loadRun(o.run, o.system);
+  const run = await loadRun(o.run, o.system, { weights: o.weights });
   try {
     const names = run.info.classNames;
     const all = o.class.trim().toLowerCase() === 'all';
