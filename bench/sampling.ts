@@ -6,24 +6,29 @@
 //            predicting the 4096 codes in one pass, restricted to the sampled label's members;
 //   decode: the study's VQ tokenizer (codebook 4096 x 8, ch 32, ch_mult [1, 2, 2]) → 32x32 images.
 // Also stage 1's KV-cache path against recomputing the whole prefix every step (useCache: false).
+// --size B: the paper's setting instead, GPT-B stages (dim 768, 12 layers) over 16x16 tokens with
+// V = 16384 codes and K = 512 coarse labels, 1000 classes, LlamaGen's VQ-16 decoder (256x256
+// images), batch 8; the recompute comparison is skipped there (hours).
 // Ours only; ratios are CTF / baseline. Medians of several runs after a warm-up.
-//   run: npx tsc -p tsconfig.json && node dist/bench/sampling.js [--quick] [--reps 3]
+//   run: npx tsc -p tsconfig.json && node dist/bench/sampling.js [--quick] [--reps 3] [--size B [--batch 8]]
 import * as T from '../src/torch/index.js';
 import { GPT } from '../src/models/gpt.js';
-import type { GPTConfig } from '../src/models/gpt-config.js';
+import { GPT_SIZES, type GPTConfig } from '../src/models/gpt-config.js';
 import { generate } from '../src/sample/generate.js';
 import { DEFAULT_SAMPLING, sampleTokens, type TokenModels } from '../src/sample/two-stage.js';
 import { clusterTable } from '../src/sample/cluster-table.js';
 import { VQModel } from '../src/tokenizer/vq-model.js';
+import { VQ_16 } from '../src/tokenizer/vq-config.js';
 import { argValue, median, printTable } from './shared-tensors.js';
 
 const quick = process.argv.includes('--quick');
-const reps = Number(argValue('--reps') ?? (quick ? 1 : 3));
+const paperSize = argValue('--size') === 'B';
+const reps = Number(argValue('--reps') ?? (quick || paperSize ? 1 : 3));
 const recomputeReps = 1; // the recompute path is slow by design: one run
-const batch = quick ? 4 : 100;
-const grid = quick ? 4 : 8;
-const size = quick ? { dim: 64, nLayer: 2, nHead: 2 } : { dim: 128, nLayer: 4, nHead: 4 };
-const [K, V, numClasses] = [128, 4096, 10];
+const batch = Number(argValue('--batch') ?? (quick ? 4 : paperSize ? 8 : 100));
+const grid = quick ? 4 : paperSize ? 16 : 8;
+const size = quick ? { dim: 64, nLayer: 2, nHead: 2 } : paperSize ? GPT_SIZES.B : { dim: 128, nLayer: 4, nHead: 4 };
+const [K, V, numClasses] = paperSize ? [512, 16384, 1000] : [128, 4096, 10];
 const cfgScale = DEFAULT_SAMPLING.stage1.cfgScale!;
 
 T.manualSeed(0);
@@ -40,15 +45,19 @@ const ctf: Required<TokenModels> = {
   clusters: clusterTable(T.randint(0, K, [V]).toInt32Array(), K),
 };
 const baseline: TokenModels = { stage1: gpt(common) };
-const vq = new VQModel({
-  codebookSize: V,
-  codebookDim: 8,
-  ch: 32,
-  chMult: [1, 2, 2],
-  zChannels: 64,
-  numResBlocks: 1,
-  inChannels: 1,
-}).eval();
+const vq = new VQModel(
+  paperSize
+    ? VQ_16
+    : {
+        codebookSize: V,
+        codebookDim: 8,
+        ch: 32,
+        chMult: [1, 2, 2],
+        zChannels: 64,
+        numResBlocks: 1,
+        inChannels: 1,
+      },
+).eval();
 const classes = T.keep(T.randint(0, numClasses, [batch]));
 
 console.log(
@@ -97,6 +106,22 @@ function stage1Ms(model: GPT, useCache: boolean, n: number): number {
   return median(times);
 }
 
+/** Stage 1's KV cache against recomputing the whole prefix at every step (stage 2 is one pass). */
+function kvCacheVsRecompute(): void {
+  stage1Ms(ctf.stage1, true, 1);
+  const rows = [['stage 1', 'KV cache ms', 'recompute ms', 'cache speedup']];
+  for (const [name, m] of [
+    [`CTF (K = ${K})`, ctf.stage1],
+    [`baseline (V = ${V})`, baseline.stage1],
+  ] as const) {
+    const cached = stage1Ms(m, true, reps);
+    const full = stage1Ms(m, false, recomputeReps);
+    rows.push([name, cached.toFixed(0), full.toFixed(0), `${(full / cached).toFixed(2)}x`]);
+  }
+  console.log('\nKV cache vs full recompute each step (generate(..., {useCache: false}))');
+  printTable(rows);
+}
+
 try {
   const c = medians(ctf);
   const b = medians(baseline);
@@ -126,20 +151,10 @@ try {
   console.log(
     `CTF images/s ÷ baseline images/s: ${(b.total / c.total).toFixed(2)}x (tokens only, without decode: ${((b.stage1 + b.stage2) / (c.stage1 + c.stage2)).toFixed(2)}x)`,
   );
-
-  // KV cache against recomputing the whole prefix at every step (stage 1 only: stage 2 is one pass)
-  stage1Ms(ctf.stage1, true, 1);
-  const rows = [['stage 1', 'KV cache ms', 'recompute ms', 'cache speedup']];
-  for (const [name, m] of [
-    [`CTF (K = ${K})`, ctf.stage1],
-    [`baseline (V = ${V})`, baseline.stage1],
-  ] as const) {
-    const cached = stage1Ms(m, true, reps);
-    const full = stage1Ms(m, false, recomputeReps);
-    rows.push([name, cached.toFixed(0), full.toFixed(0), `${(full / cached).toFixed(2)}x`]);
-  }
-  console.log('\nKV cache vs full recompute each step (generate(..., {useCache: false}))');
-  printTable(rows);
+  const share = (x: StageMs) =>
+    `stage 1 ${((100 * x.stage1) / x.total).toFixed(0)}% / stage 2 ${((100 * x.stage2) / x.total).toFixed(0)}% / decode ${((100 * x.decode) / x.total).toFixed(0)}%`;
+  console.log(`time shares: CTF ${share(c)}; baseline ${share(b)}`);
+  if (!paperSize) kvCacheVsRecompute();
 } finally {
   for (const m of [ctf.stage1, ctf.stage2, baseline.stage1, vq]) m.dispose();
   ctf.clusters.dispose();
