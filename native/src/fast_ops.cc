@@ -206,21 +206,23 @@ CTF_OP(embeddingInto_) {
 
 // ---- one-query attention over a KV cache ----------------------------------------------------
 
-// 8-float vectors (GCC vector extensions): AVX2 code in the haswell clones of the loops below,
-// two SSE halves in the default ones. They never cross a non-inlined call, so the ABI note GCC
-// gives about passing them by value does not apply.
+// 8-float vectors (GCC vector extensions). The loops are compiled twice: for AVX2 + FMA (chosen
+// at run time when the CPU has them) and for baseline x86-64 (two SSE halves). The vectors never
+// cross a non-inlined call, so GCC's ABI note about passing them by value does not apply.
 #pragma GCC diagnostic ignored "-Wpsabi"
 typedef float v8 __attribute__((vector_size(32)));
+#define CTF_INLINE static inline __attribute__((always_inline))
 
-static inline v8 Load8(const float* p) {
+CTF_INLINE v8 Load8(const float* p) {
   v8 v;
   std::memcpy(&v, p, sizeof(v));
   return v;
 }
-static inline void Store8(float* p, v8 v) { std::memcpy(p, &v, sizeof(v)); }
+CTF_INLINE void Store8(float* p, v8 v) { std::memcpy(p, &v, sizeof(v)); }
+CTF_INLINE float Sum8(v8 a) { return ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7])); }
 
 // Rotates adjacent channel pairs (2i, 2i+1) of x [d] by (cos[i], sin[i]) into y (LlamaGen's RoPE).
-static inline void Rope(const float* x, const float* c, const float* s, float* y, int64_t d) {
+CTF_INLINE void Rope(const float* x, const float* c, const float* s, float* y, int64_t d) {
   for (int64_t i = 0; i < d / 2; i++) {
     const float x0 = x[2 * i], x1 = x[2 * i + 1];
     y[2 * i] = x0 * c[i] - x1 * s[i];
@@ -228,10 +230,8 @@ static inline void Rope(const float* x, const float* c, const float* s, float* y
   }
 }
 
-static inline float Sum8(v8 a) { return ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7])); }
-
 // out[t] = q · keys[t] for four consecutive keys [4, d] (d a multiple of 8): four independent sums.
-static inline void Dot4(const float* q, const float* keys, int64_t d, float* out) {
+CTF_INLINE void Dot4(const float* q, const float* keys, int64_t d, float* out) {
   v8 a0 = {0, 0, 0, 0, 0, 0, 0, 0}, a1 = a0, a2 = a0, a3 = a0;
   for (int64_t i = 0; i < d; i += 8) {
     const v8 qi = Load8(q + i);
@@ -246,10 +246,20 @@ static inline void Dot4(const float* q, const float* keys, int64_t d, float* out
   out[3] = Sum8(a3);
 }
 
-static inline float Dot(const float* a, const float* b, int64_t d) {
+CTF_INLINE float Dot(const float* a, const float* b, int64_t d) {
   float s = 0;
   for (int64_t i = 0; i < d; i++) s += a[i] * b[i];
   return s;
+}
+
+// o [8·NV] = Σ_j p_j · values[j] over L rows of stride 8·NV, the sum held in NV registers.
+template <int NV>
+CTF_INLINE void WeightedRows(const float* p, const float* values, int64_t L, float* o) {
+  v8 acc[NV];
+  for (int c = 0; c < NV; c++) acc[c] = v8{0, 0, 0, 0, 0, 0, 0, 0};
+  for (int64_t j = 0; j < L; j++)
+    for (int c = 0; c < NV; c++) acc[c] += p[j] * Load8(values + j * 8 * NV + 8 * c);
+  for (int c = 0; c < NV; c++) Store8(o + 8 * c, acc[c]);
 }
 
 constexpr int64_t kMaxHeadDim = 1024;
@@ -260,9 +270,8 @@ struct AttnShape {
 };
 
 // Scores of pairs [begin, end) of (row, head): roped q against the row's L cached keys.
-__attribute__((target_clones("arch=haswell", "default"))) static void Scores(const AttnShape& a, const float* qkv, const float* cs,
-                                                                                const float* sn, const float* kc, float* scores,
-                                                                                int64_t begin, int64_t end) {
+CTF_INLINE void ScoresImpl(const AttnShape& a, const float* qkv, const float* cs, const float* sn, const float* kc, float* scores,
+                           int64_t begin, int64_t end) {
   float q[kMaxHeadDim];
   const int64_t stride = (a.H + 2 * a.G) * a.D, perGroup = a.H / a.G;
   for (int64_t it = begin; it < end; it++) {
@@ -278,29 +287,41 @@ __attribute__((target_clones("arch=haswell", "default"))) static void Scores(con
   }
 }
 
-// out[row, head] = Σ_j p_j · V_j over the pairs [begin, end), one pass over the values; head dim
-// 64 (LlamaGen's) keeps the head's output in eight vector registers.
-__attribute__((target_clones("arch=haswell", "default"))) static void Weighted(const AttnShape& a, const float* probs, const float* vc,
-                                                                                  float* out, int64_t begin, int64_t end) {
+// out[row, head] = Σ_j p_j · V_j over the pairs [begin, end), one pass over the values.
+CTF_INLINE void WeightedImpl(const AttnShape& a, const float* probs, const float* vc, float* out, int64_t begin, int64_t end) {
   for (int64_t it = begin; it < end; it++) {
     const int64_t b = it / a.H, h = it % a.H;
     const float* values = vc + (b * a.G + h / (a.H / a.G)) * a.S * a.D;
     const float* p = probs + it * a.L;
     float* o = out + it * a.D;  // out [B, H*D] row-major = pair-major
-    if (a.D == 64) {
-      v8 acc[8] = {};
-      for (int64_t j = 0; j < a.L; j++) {
-        const float* row = values + j * 64;
-        for (int c = 0; c < 8; c++) acc[c] += p[j] * Load8(row + 8 * c);
-      }
-      for (int c = 0; c < 8; c++) Store8(o + 8 * c, acc[c]);
-      continue;
+    switch (a.D) {
+      case 32: WeightedRows<4>(p, values, a.L, o); continue;
+      case 64: WeightedRows<8>(p, values, a.L, o); continue;
+      case 128: WeightedRows<16>(p, values, a.L, o); continue;
+      default: break;
     }
     std::fill(o, o + a.D, 0.0f);
     for (int64_t j = 0; j < a.L; j++)
       for (int64_t i = 0; i < a.D; i++) o[i] += p[j] * values[j * a.D + i];
   }
 }
+
+__attribute__((target("avx2,fma"))) static void ScoresAvx2(const AttnShape& a, const float* qkv, const float* cs, const float* sn,
+                                                            const float* kc, float* scores, int64_t begin, int64_t end) {
+  ScoresImpl(a, qkv, cs, sn, kc, scores, begin, end);
+}
+static void ScoresBase(const AttnShape& a, const float* qkv, const float* cs, const float* sn, const float* kc, float* scores,
+                       int64_t begin, int64_t end) {
+  ScoresImpl(a, qkv, cs, sn, kc, scores, begin, end);
+}
+__attribute__((target("avx2,fma"))) static void WeightedAvx2(const AttnShape& a, const float* probs, const float* vc, float* out,
+                                                              int64_t begin, int64_t end) {
+  WeightedImpl(a, probs, vc, out, begin, end);
+}
+static void WeightedBase(const AttnShape& a, const float* probs, const float* vc, float* out, int64_t begin, int64_t end) {
+  WeightedImpl(a, probs, vc, out, begin, end);
+}
+static const bool kAvx2Fma = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
 
 // decodeAttention_(qkv [B, (H + 2G)·D], cos [P, D/2], sin [P, D/2], kCache [B, G, S, D],
 //   vCache [B, G, S, D], pos, out [B, H·D], work (float32, ≥ 2·B·H·(pos + 1) elements), scale)
@@ -349,12 +370,12 @@ CTF_OP(decodeAttention_) {
     float* scores = work.data_ptr<float>();
     float* probs = scores + pairs * a.L;
     const int64_t grain = std::max<int64_t>(1, 16384 / (a.L * a.D));
-    at::parallel_for(0, pairs, grain, [&](int64_t s, int64_t e) { Scores(a, q, cs, sn, kp, scores, s, e); });
+    at::parallel_for(0, pairs, grain, [&](int64_t s, int64_t e) { (kAvx2Fma ? ScoresAvx2 : ScoresBase)(a, q, cs, sn, kp, scores, s, e); });
     at::Tensor sc = work.narrow(0, 0, pairs * a.L).view({pairs, a.L});
     at::Tensor pr = work.narrow(0, pairs * a.L, pairs * a.L).view({pairs, a.L});
     at::_softmax_out(pr, sc, 1, false);
     float* o = out.data_ptr<float>();
-    at::parallel_for(0, pairs, grain, [&](int64_t s, int64_t e) { Weighted(a, probs, vp, o, s, e); });
+    at::parallel_for(0, pairs, grain, [&](int64_t s, int64_t e) { (kAvx2Fma ? WeightedAvx2 : WeightedBase)(a, probs, vp, o, s, e); });
     return info.Env().Undefined();
   } CTF_END
 }
