@@ -6,13 +6,14 @@
 // from here, and the token maps are compared.
 // Rows: ours on the packed path (fp32, the default), PyTorch, ours on the module path (the
 // reference the packed path replaced) and ours with int8 packed weights. The packed path and
-// PyTorch run twice, alternating, and each keeps its faster run (the machine is shared; this keeps
-// a busy moment from deciding the ratio). Each run is timed after a short warm-up.
+// PyTorch (a session that loads once, bench/python-session.ts) alternate for --reps runs each and
+// report their medians, so background load on the shared machine hits both alike; the module path
+// and int8 run once. Everything is timed after a short warm-up.
 // Roofline: the bench measures this machine's matmul peak and memory bandwidth in the same run
 // (bench/roofline.ts) and prints each decode step as a fraction of the floor they allow
 // (weights + the KV cache read at that step, against 2 FLOPs per weight and row).
 // Targets: packed fp32 / PyTorch per-step time ≤ 0.5 with identical tokens (stretch ≤ 0.35).
-//   run: npx tsc -p tsconfig.json && node dist/bench/gpt-decode.js [--quick] [--size B|L|...] [--batch 8] [--profile]
+//   run: npx tsc -p tsconfig.json && node dist/bench/gpt-decode.js [--quick] [--size B|L|...] [--batch 8] [--reps 3] [--profile]
 // --profile adds a per-op profile of one step at position 128 (ours op by op; PyTorch's from
 // torch.profiler).
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -23,23 +24,22 @@ import { GPT } from '../src/models/gpt.js';
 import { PackedGPT, embedRows, type DecodeWeights } from '../src/models/gpt-decode.js';
 import { ffnHidden, gptConfigForSize, type GPTConfig, type GPTSize } from '../src/models/gpt-config.js';
 import { generate } from '../src/sample/generate.js';
-import { ratio, runPythonBench } from './python.js';
+import { ratio } from './python.js';
+import { startPythonSession } from './python-session.js';
 import { bestRoofline, describeRoofline, floorMs, measureRoofline, type Roofline } from './roofline.js';
-import { argValue, printTable, writeTensors } from './shared-tensors.js';
+import { argValue, median, printTable, writeTensors } from './shared-tensors.js';
 
-interface Ref {
-  prefill_ms: number;
-  total_ms: number;
-  tokens: number[];
-  threads: number;
-  torch: string;
-  profile?: { op: string; ms: number; calls: number }[];
+interface OpTime {
+  op: string;
+  ms: number;
+  calls: number;
 }
 
 const quick = process.argv.includes('--quick');
 const profile = process.argv.includes('--profile');
 const size = (argValue('--size') ?? 'B') as GPTSize;
 const batch = Number(argValue('--batch') ?? (quick ? 2 : 8));
+const reps = Number(argValue('--reps') ?? 3);
 const cfgScale = 2.0;
 const config: GPTConfig = quick
   ? { dim: 64, nLayer: 2, nHead: 2, vocabSize: 512, numClasses: 10, blockSize: 16 }
@@ -107,10 +107,14 @@ const oursRun = (setup: { path: 'packed' | 'modules'; weights: DecodeWeights }):
   oursOnce(warmTokens, setup);
   return oursOnce(numTokens, setup);
 };
-const faster = (a: Run, b: Run): Run => (a.total <= b.total ? a : b);
+/** The run of median total time. */
+const medianRun = (runs: Run[]): Run => {
+  const m = median(runs.map((r) => r.total));
+  return runs.find((r) => r.total === m)!;
+};
 
 /** Milliseconds per op kind of one packed step at `pos` (median of 5 steps). */
-function oursProfile(pos: number): { op: string; ms: number; calls: number }[] {
+function oursProfile(pos: number): OpTime[] {
   const packed = new PackedGPT(model, 'fp32');
   const cache = model.newCache(rows);
   const runs: Map<string, { ms: number; calls: number }>[] = [];
@@ -142,25 +146,42 @@ function oursProfile(pos: number): { op: string; ms: number; calls: number }[] {
   });
 }
 
+function printProfile(title: string, ops: OpTime[]): void {
+  const total = ops.reduce((a, o) => a + o.ms, 0);
+  console.log(`\n${title}: ${total.toFixed(1)} ms`);
+  printTable([
+    ['op', 'calls', 'ms', 'share'],
+    ...ops.map((o) => [o.op, String(o.calls), o.ms.toFixed(2), `${((100 * o.ms) / total).toFixed(0)}%`]),
+  ]);
+}
+
 const dir = mkdtempSync(join(tmpdir(), 'ctfgen-decode-bench-'));
 try {
   writeTensors(dir, 'gpt', [...model.namedParameters(), ['data.classes', classes]], { config: model.config });
-  const refArgs = [dir, String(warmTokens), String(cfgScale), String(numTokens)];
-  const roof1 = measureRoofline();
+  const py = await startPythonSession('gpt_decode_ref.py', [dir, String(warmTokens), String(cfgScale), String(numTokens)]);
   const fp32 = { path: 'packed', weights: 'fp32' } as const;
-  const packed1 = oursRun(fp32);
-  const ref1 = runPythonBench<Ref>('gpt_decode_ref.py', refArgs);
-  const packed2 = oursRun(fp32);
-  const ref2 = ref1 ? runPythonBench<Ref>('gpt_decode_ref.py', [...refArgs, ...(profile ? ['--profile'] : [])]) : null;
+  const roofs = [measureRoofline()];
+  const packedRuns: Run[] = [];
+  const refRuns: Run[] = [];
+  for (let i = 0; i < reps; i++) {
+    packedRuns.push(oursRun(fp32));
+    if (py) {
+      const r = await py.request('run');
+      refRuns.push({ prefill: r.prefill_ms as number, total: r.total_ms as number, tokens: r.tokens as number[] });
+    }
+  }
+  roofs.push(measureRoofline());
+  const refProfile = py && profile ? ((await py.request('profile')).profile as OpTime[]) : null;
+  await py?.close();
   const modules = oursRun({ path: 'modules', weights: 'fp32' });
   const int8 = oursRun({ path: 'packed', weights: 'int8' });
-  const roof = bestRoofline(roof1, measureRoofline());
+  roofs.push(measureRoofline());
+  const roof = roofs.reduce(bestRoofline);
   model.decodePath = 'packed';
   model.decodeWeights = 'fp32';
 
-  const packed = faster(packed1, packed2);
-  const ref = ref1 && ref2 ? (ref1.total_ms <= ref2.total_ms ? ref1 : ref2) : null;
-  const p = ref ? { prefill: ref.prefill_ms, total: ref.total_ms, tokens: ref.tokens } : undefined;
+  const packed = medianRun(packedRuns);
+  const p = py ? medianRun(refRuns) : undefined;
   const stepMs = (r: { prefill: number; total: number }) => (r.total - r.prefill) / (numTokens - 1);
   const floor = decodeFloorMs(roof);
   const row = (name: string, r: { prefill: number; total: number }) => [
@@ -178,7 +199,7 @@ try {
     row('ours, packed int8', int8),
     row('ours, module path', modules),
   ];
-  if (p) table.push(row(`PyTorch ${ref!.torch}`, p));
+  if (p) table.push(row(`PyTorch ${String(py!.ready.torch)}`, p));
   printTable(table);
   const same = (a: number[], b: number[]) => `${a.filter((t, i) => t === b[i]).length}/${a.length}`;
   console.log(
@@ -189,7 +210,11 @@ try {
     `tokens: module path vs packed fp32 identical ${same(modules.tokens, packed.tokens)}; int8 vs fp32 identical ${same(int8.tokens, packed.tokens)}`,
   );
   if (p) {
-    console.log(`PyTorch threads ${ref!.threads}; tokens identical (packed fp32 vs PyTorch): ${same(packed.tokens, p.tokens)}`);
+    console.log(
+      `PyTorch threads ${String(py!.ready.threads)}; tokens identical (packed fp32 vs PyTorch): ${same(packed.tokens, p.tokens)}`,
+    );
+    const runs = (rs: Run[]) => rs.map((r) => stepMs(r).toFixed(1)).join(', ');
+    console.log(`ms per cached step of each run: packed fp32 ${runs(packedRuns)}; PyTorch ${runs(refRuns)} (medians above)`);
     console.log(
       `per cached step, ours/PyTorch: packed fp32 ${ratio(stepMs(packed), stepMs(p))} (target ≤ 0.50x, stretch ≤ 0.35x), ` +
         `int8 ${ratio(stepMs(int8), stepMs(p))}, module path ${ratio(stepMs(modules), stepMs(p))}; total packed fp32 ${ratio(packed.total, p.total)}`,
@@ -197,21 +222,8 @@ try {
   }
   if (profile) {
     const pos = Math.min(128, numTokens - 1);
-    const ops = oursProfile(pos);
-    const total = ops.reduce((a, o) => a + o.ms, 0);
-    console.log(`\nper-op profile of one packed fp32 step at position ${pos} (${total.toFixed(1)} ms in ops):`);
-    printTable([
-      ['op', 'calls', 'ms', 'share'],
-      ...ops.map((o) => [o.op, String(o.calls), o.ms.toFixed(2), `${((100 * o.ms) / total).toFixed(0)}%`]),
-    ]);
-    if (ref2?.profile) {
-      const t = ref2.profile.reduce((a, o) => a + o.ms, 0);
-      console.log(`\nPyTorch, one step at position ${pos} (torch.profiler self CPU time, ${t.toFixed(1)} ms in the ops listed):`);
-      printTable([
-        ['op', 'calls', 'ms', 'share'],
-        ...ref2.profile.map((o) => [o.op, String(o.calls), o.ms.toFixed(2), `${((100 * o.ms) / t).toFixed(0)}%`]),
-      ]);
-    }
+    printProfile(`per-op profile of one packed fp32 step at position ${pos}`, oursProfile(pos));
+    if (refProfile) printProfile(`PyTorch, one step at position ${pos} (torch.profiler self CPU time, the top ops)`, refProfile);
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });
