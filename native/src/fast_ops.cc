@@ -1,15 +1,22 @@
 // Inference building blocks for skinny batches (KV-cache decoding: a few rows per step): linear
-// layers with weights packed once (fp32 pre-transposed for the BLAS GEMM, or int8 through
-// libtorch's oneDNN dynamic-quantized linear), writes into preallocated outputs, and one-query
-// attention (RoPE, cache write and attention over the cache in one call). Everything is generic:
-// no model knows about these ops beyond their tensor contracts.
+// layers with weights packed once (fp32 in column panels, or int8 through libtorch's oneDNN
+// dynamic-quantized linear), writes into preallocated outputs, and one-query attention (RoPE,
+// cache write and attention over the cache in one call). Everything is generic: no model knows
+// about these ops beyond their tensor contracts.
 //
-// Why these and not libtorch's own ops: with 16 rows, F.linear (weight [out, in]) runs OpenBLAS's
-// transposed-B path at 46-69 GFLOP/s, against 80-85 with the weight stored [in, out]; libtorch's
-// attention for one query is one small BLAS call per (row, head) pair and product (4608 calls per
-// step at GPT-B size with 16 rows), and that overhead was 40 of PyTorch's ~100 ms per step. The
-// attention loops below read each cached key and value once; softmax stays libtorch's
-// (vectorised exp). int8 uses libtorch's quantized::linear_prepack / linear_dynamic (oneDNN).
+// Why not libtorch's own ops. Linear: a decode step streams every weight from memory once for a
+// handful of rows (16 at GPT-B with CFG: 390 MB of weights, 8 FLOPs per byte), where the BLAS
+// GEMMs libtorch links are built for large products: OpenBLAS sgemm (F.linear's weight [out, in]
+// or pre-transposed [in, out]) and oneDNN's fp32 inner product with packed weights (tried through
+// libdnnl directly) all ran the 49 linears of a GPT-B step at 5-10 GB/s of weight traffic, about
+// 40-60 GFLOP/s, with the second core adding little. The panel kernel below (weights packed once
+// into contiguous [in, 16] column panels, 6 rows x 16 columns of accumulators in registers) ran
+// the same step in 0.55-0.9x OpenBLAS's time, measured interleaved in one process, and is exact
+// up to summation order. Attention: libtorch's attention for one query is one small BLAS call per
+// (row, head) pair and product (4608 calls per step at GPT-B size with 16 rows), and that overhead
+// was 40 of PyTorch's ~100 ms per step; the loops below read each cached key and value once, and
+// the softmax between them stays libtorch's (vectorised exp). int8 is libtorch's
+// quantized::linear_prepack / linear_dynamic under the oneDNN engine: no kernel of ours.
 #include <ATen/Parallel.h>
 #include <ATen/native/quantized/PackedParams.h>
 #include <ATen/core/dispatch/Dispatcher.h>
@@ -22,14 +29,109 @@
 
 namespace ctf {
 
+// 8-float vectors (GCC vector extensions; a scalar operand is broadcast). The loops are compiled
+// twice: for AVX2 + FMA (chosen at run time when the CPU has them) and for baseline x86-64 (two
+// SSE halves). The vectors never cross a non-inlined call, so GCC's ABI note about passing them
+// by value does not apply.
+#pragma GCC diagnostic ignored "-Wpsabi"
+typedef float v8 __attribute__((vector_size(32)));
+#define CTF_INLINE static inline __attribute__((always_inline))
+
+CTF_INLINE v8 Load8(const float* p) {
+  v8 v;
+  std::memcpy(&v, p, sizeof(v));
+  return v;
+}
+CTF_INLINE void Store8(float* p, v8 v) { std::memcpy(p, &v, sizeof(v)); }
+CTF_INLINE float Sum8(v8 a) { return ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7])); }
+
+#if defined(__x86_64__)
+static const bool kAvx2Fma = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#define CTF_AVX2 __attribute__((target("avx2,fma")))
+#else
+static const bool kAvx2Fma = false;
+#define CTF_AVX2
+#endif
+
 // ---- packed linear weights ------------------------------------------------------------------
+
+// fp32 weights are stored as panels of kPanel output columns, each [in, kPanel] (k-major, the last
+// panel zero-padded): a panel is one contiguous stream, and the kernel below reads it once from
+// memory for all rows.
+constexpr int64_t kPanel = 16;
 
 struct PackedLinear {
   int64_t in = 0;
   int64_t out = 0;
-  at::Tensor wt;                                 // fp32: the weight transposed, [in, out] contiguous
+  at::Tensor panels;                             // fp32: [ceil(out / kPanel), in, kPanel]
   c10::intrusive_ptr<LinearPackedParamsBase> q;  // int8: oneDNN's packed per-channel weight
 };
+
+// y[R rows, kPanel] (+)= x[R rows, K] · panel[K, kPanel]: 2R accumulators in registers (R ≤ 6).
+template <int R>
+CTF_INLINE void PanelTile(const float* x, int64_t K, const float* p, float* y, int64_t ldy, int64_t cols, bool accumulate) {
+  v8 c[R][2];
+#pragma GCC unroll 6
+  for (int i = 0; i < R; i++) c[i][0] = c[i][1] = v8{0, 0, 0, 0, 0, 0, 0, 0};
+  for (int64_t k = 0; k < K; k++) {
+    const v8 w0 = Load8(p + kPanel * k), w1 = Load8(p + kPanel * k + 8);
+#pragma GCC unroll 6
+    for (int i = 0; i < R; i++) {
+      const float b = x[i * K + k];
+      c[i][0] += b * w0;
+      c[i][1] += b * w1;
+    }
+  }
+#pragma GCC unroll 6
+  for (int i = 0; i < R; i++) {
+    float tile[kPanel];
+    float* yi = y + i * ldy;
+    float* dst = cols == kPanel ? yi : tile;
+    if (accumulate && cols == kPanel) {
+      c[i][0] += Load8(yi);
+      c[i][1] += Load8(yi + 8);
+    }
+    Store8(dst, c[i][0]);
+    Store8(dst + 8, c[i][1]);
+    if (cols != kPanel)
+      for (int64_t j = 0; j < cols; j++) yi[j] = accumulate ? yi[j] + tile[j] : tile[j];
+  }
+}
+
+// Panels [begin, end) of y [M, N] = x [M, K] · W^T: rows in groups of six per panel, the panel
+// re-read from cache by each group.
+CTF_INLINE void PanelsImpl(const float* x, int64_t M, int64_t K, const float* panels, int64_t N, float* y, bool accumulate,
+                           int64_t begin, int64_t end) {
+  for (int64_t pi = begin; pi < end; pi++) {
+    const float* p = panels + pi * K * kPanel;
+    const int64_t n0 = pi * kPanel, cols = std::min(kPanel, N - n0);
+    int64_t m = 0;
+    for (; m + 6 <= M; m += 6) PanelTile<6>(x + m * K, K, p, y + m * N + n0, N, cols, accumulate);
+    const float* xm = x + m * K;
+    float* ym = y + m * N + n0;
+    switch (M - m) {
+      case 5: PanelTile<5>(xm, K, p, ym, N, cols, accumulate); break;
+      case 4: PanelTile<4>(xm, K, p, ym, N, cols, accumulate); break;
+      case 3: PanelTile<3>(xm, K, p, ym, N, cols, accumulate); break;
+      case 2: PanelTile<2>(xm, K, p, ym, N, cols, accumulate); break;
+      case 1: PanelTile<1>(xm, K, p, ym, N, cols, accumulate); break;
+      default: break;
+    }
+  }
+}
+CTF_AVX2 static void PanelsAvx2(const float* x, int64_t M, int64_t K, const float* panels, int64_t N, float* y, bool accumulate,
+                                int64_t begin, int64_t end) {
+  PanelsImpl(x, M, K, panels, N, y, accumulate, begin, end);
+}
+static void PanelsBase(const float* x, int64_t M, int64_t K, const float* panels, int64_t N, float* y, bool accumulate, int64_t begin,
+                       int64_t end) {
+  PanelsImpl(x, M, K, panels, N, y, accumulate, begin, end);
+}
+
+static at::Tensor PackPanels(const at::Tensor& w) {
+  const int64_t out = w.size(0), in = w.size(1), count = (out + kPanel - 1) / kPanel;
+  return at::constant_pad_nd(w, {0, 0, 0, count * kPanel - out}).view({count, kPanel, in}).transpose(1, 2).contiguous();
+}
 
 static const napi_type_tag kPackedTag = {0x6374666765e70002ULL, 0x7061636b65645f31ULL};
 
@@ -73,7 +175,7 @@ CTF_OP(packLinear) {
     p->in = w.size(1);
     at::NoGradGuard noGrad;
     try {
-      if (kind == "fp32") p->wt = w.detach().t().contiguous();
+      if (kind == "fp32") p->panels = PackPanels(w.detach());
       else if (kind == "int8") p->q = PrepackInt8(w.detach().contiguous());
       else throw ArgError("kind must be 'fp32' or 'int8', got '" + kind + "'");
     } catch (...) {
@@ -101,7 +203,8 @@ static void CheckRows(const at::Tensor& x, int64_t in, const char* what) {
     throw ArgError(std::string(what) + " must be float32 [rows, " + std::to_string(in) + "]");
 }
 
-// y = x W^T (+ y when accumulate) written into dst [rows, out]; no allocation on the fp32 path.
+// y = x W^T (+ y when accumulate) written into dst [rows, out]; no allocation on the fp32 path,
+// whose panels are split between the threads (each streams a contiguous range).
 static void LinearInto(at::Tensor& dst, const at::Tensor& x, const PackedLinear& p, bool accumulate) {
   if (p.q) {
     // reduce_range: 7-bit activations. Without AVX-512 VNNI, oneDNN multiplies u8 by s8 with
@@ -110,10 +213,15 @@ static void LinearInto(at::Tensor& dst, const at::Tensor& x, const PackedLinear&
     at::Tensor y = p.q->apply_dynamic(x.contiguous(), true);
     if (accumulate) dst.add_(y);
     else dst.copy_(y);
-  } else if (accumulate) {
-    dst.addmm_(x, p.wt);
   } else {
-    at::mm_out(dst, x, p.wt);
+    const at::Tensor xc = x.contiguous();
+    const float* xp = xc.data_ptr<float>();
+    const float* pp = p.panels.data_ptr<float>();
+    float* yp = dst.data_ptr<float>();
+    const int64_t M = xc.size(0), count = p.panels.size(0);
+    at::parallel_for(0, count, 1, [&](int64_t b, int64_t e) {
+      (kAvx2Fma ? PanelsAvx2 : PanelsBase)(xp, M, p.in, pp, p.out, yp, accumulate, b, e);
+    });
   }
 }
 
@@ -206,21 +314,6 @@ CTF_OP(embeddingInto_) {
 
 // ---- one-query attention over a KV cache ----------------------------------------------------
 
-// 8-float vectors (GCC vector extensions). The loops are compiled twice: for AVX2 + FMA (chosen
-// at run time when the CPU has them) and for baseline x86-64 (two SSE halves). The vectors never
-// cross a non-inlined call, so GCC's ABI note about passing them by value does not apply.
-#pragma GCC diagnostic ignored "-Wpsabi"
-typedef float v8 __attribute__((vector_size(32)));
-#define CTF_INLINE static inline __attribute__((always_inline))
-
-CTF_INLINE v8 Load8(const float* p) {
-  v8 v;
-  std::memcpy(&v, p, sizeof(v));
-  return v;
-}
-CTF_INLINE void Store8(float* p, v8 v) { std::memcpy(p, &v, sizeof(v)); }
-CTF_INLINE float Sum8(v8 a) { return ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7])); }
-
 // Rotates adjacent channel pairs (2i, 2i+1) of x [d] by (cos[i], sin[i]) into y (LlamaGen's RoPE).
 CTF_INLINE void Rope(const float* x, const float* c, const float* s, float* y, int64_t d) {
   for (int64_t i = 0; i < d / 2; i++) {
@@ -306,7 +399,7 @@ CTF_INLINE void WeightedImpl(const AttnShape& a, const float* probs, const float
   }
 }
 
-__attribute__((target("avx2,fma"))) static void ScoresAvx2(const AttnShape& a, const float* qkv, const float* cs, const float* sn,
+CTF_AVX2 static void ScoresAvx2(const AttnShape& a, const float* qkv, const float* cs, const float* sn,
                                                             const float* kc, float* scores, int64_t begin, int64_t end) {
   ScoresImpl(a, qkv, cs, sn, kc, scores, begin, end);
 }
@@ -314,15 +407,13 @@ static void ScoresBase(const AttnShape& a, const float* qkv, const float* cs, co
                        int64_t begin, int64_t end) {
   ScoresImpl(a, qkv, cs, sn, kc, scores, begin, end);
 }
-__attribute__((target("avx2,fma"))) static void WeightedAvx2(const AttnShape& a, const float* probs, const float* vc, float* out,
+CTF_AVX2 static void WeightedAvx2(const AttnShape& a, const float* probs, const float* vc, float* out,
                                                               int64_t begin, int64_t end) {
   WeightedImpl(a, probs, vc, out, begin, end);
 }
 static void WeightedBase(const AttnShape& a, const float* probs, const float* vc, float* out, int64_t begin, int64_t end) {
   WeightedImpl(a, probs, vc, out, begin, end);
 }
-static const bool kAvx2Fma = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-
 // decodeAttention_(qkv [B, (H + 2G)·D], cos [P, D/2], sin [P, D/2], kCache [B, G, S, D],
 //   vCache [B, G, S, D], pos, out [B, H·D], work (float32, ≥ 2·B·H·(pos + 1) elements), scale)
 // One new token per row at position pos: RoPE on its q and k (rows cos[pos], sin[pos]), k and v

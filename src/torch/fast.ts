@@ -4,7 +4,7 @@
 import { N, type PackedHandle } from './native.js';
 import { Tensor } from './tensor.js';
 
-/** fp32: the weight pre-transposed for the BLAS GEMM; int8: per-channel int8 through oneDNN's dynamic-quantized linear. */
+/** fp32: column panels for the skinny-GEMM kernel of fast_ops.cc; int8: per-channel int8 through oneDNN's dynamic-quantized linear. */
 export type PackedKind = 'fp32' | 'int8';
 
 /** A copy of a linear weight [out, in] in the layout its GEMM reads fastest; dispose() frees it. */
