@@ -124,13 +124,14 @@ function oursProfile(pos: number): OpTime[] {
         const tokens = T.randint(0, model.config.vocabSize, [rows]);
         for (let i = 0; i < 7; i++) {
           const ops = new Map<string, { ms: number; calls: number }>();
-          T.tidy(() =>
-            packed.step(cache, pos, embedRows(model.tokEmbeddings.weight, tokens), (op, fn) => {
-              const t0 = performance.now();
-              fn();
-              const e = ops.get(op) ?? { ms: 0, calls: 0 };
-              ops.set(op, { ms: e.ms + performance.now() - t0, calls: e.calls + 1 });
-            }),
+          T.tidy(
+            () =>
+              void packed.step(cache, pos, embedRows(model.tokEmbeddings.weight, tokens), (op, fn) => {
+                const t0 = performance.now();
+                fn();
+                const e = ops.get(op) ?? { ms: 0, calls: 0 };
+                ops.set(op, { ms: e.ms + performance.now() - t0, calls: e.calls + 1 });
+              }),
           );
           if (i >= 2) runs.push(ops);
         }
