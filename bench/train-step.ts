@@ -8,7 +8,9 @@
 // AdamW, zero grads. The PyTorch side (train_step_ref.py, LlamaGen's GPT in plain torch with
 // torch.optim.AdamW and clip_grad_norm_) starts from the very weights, cluster map and batches
 // exported from here; with --no-dropout (every dropout 0) the two loss curves must agree, with
-// dropout they differ by the random masks only. Median step time after a warm-up.
+// dropout they differ by the random masks only. The PyTorch side is a session (python-session.ts)
+// and the two sides alternate step by step, so background load on the shared machine hits both
+// alike. Median step time after a warm-up.
 // Target: ours/PyTorch ≤ 1.2x.
 //   run: npx tsc -p tsconfig.json && node dist/bench/train-step.js [--quick] [--no-dropout] [--steps 10] [--aux-mask]
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -20,18 +22,9 @@ import type { GPTConfig } from '../src/models/gpt-config.js';
 import { AdamW, decayGroups } from '../src/nn/index.js';
 import { stageLoss } from '../src/train/train-tokens.js';
 import type { Stage } from '../src/train/run-dir.js';
-import { ratio, runPythonBench } from './python.js';
+import { ratio } from './python.js';
+import { startPythonSession } from './python-session.js';
 import { argValue, median, printTable, writeTensors } from './shared-tensors.js';
-
-interface RefStage {
-  step_ms: number;
-  losses: number[];
-}
-interface Ref {
-  stages: Record<Stage, RefStage>;
-  threads: number;
-  torch: string;
-}
 
 const quick = process.argv.includes('--quick');
 const noDropout = process.argv.includes('--no-dropout');
@@ -69,13 +62,17 @@ function stageConfig(stage: Stage): GPTConfig {
 
 const dir = mkdtempSync(join(tmpdir(), 'ctfgen-train-bench-'));
 const stages: Stage[] = ['ar', 'aux', 'baseline'];
-const ours: Record<string, { stepMs: number; losses: number[] }> = {};
+interface Side {
+  stepMs: number;
+  losses: number[];
+}
+const ours: Record<string, Side> = {};
+const theirs: Record<string, Side> = {};
 try {
-  for (const stage of stages) {
+  const trainers = stages.map((stage) => {
     T.manualSeed(1);
     const model = new GPT(stageConfig(stage)).train();
     const named = model.namedParameters();
-    const params = named.map(([, t]) => t);
     const map = stage === 'baseline' ? null : idxToCluster;
     writeTensors(
       dir,
@@ -91,28 +88,40 @@ try {
       { config: model.config },
     );
     const optimizer = new AdamW(decayGroups(named, opt.weightDecay), { lr: opt.lr, betas: opt.betas });
-    const losses: number[] = [];
-    const times: number[] = [];
+    return { stage, model, map, params: named.map(([, t]) => t), optimizer };
+  });
+  const py = await startPythonSession('train_step_ref.py', [dir, JSON.stringify(opt), auxMask ? '1' : '0']);
+  for (const { stage, model, map, params, optimizer } of trainers) {
+    const o: Side = { stepMs: 0, losses: [] };
+    const r: Side = { stepMs: 0, losses: [] };
+    const oTimes: number[] = [];
+    const rTimes: number[] = [];
     for (let i = 0; i < warmup + steps; i++) {
       const { classes, fine } = data[i % numBatches]!;
       const t0 = performance.now();
       T.tidy(() => {
         const { loss, acc } = stageLoss(stage, model, classes, fine, map, auxMask);
-        losses.push(loss.item());
+        o.losses.push(loss.item());
         acc.item();
         loss.backward();
       });
       T.clipGradNorm(params, opt.gradClip);
       optimizer.step();
       T.zeroGrad(params);
-      if (i >= warmup) times.push(performance.now() - t0);
+      if (i >= warmup) oTimes.push(performance.now() - t0);
+      if (py) {
+        const answer = await py.request(`step ${stage}`);
+        r.losses.push(answer.loss as number);
+        if (i >= warmup) rTimes.push(answer.ms as number);
+      }
     }
-    ours[stage] = { stepMs: median(times), losses };
+    ours[stage] = { ...o, stepMs: median(oTimes) };
+    if (py) theirs[stage] = { ...r, stepMs: median(rTimes) };
     optimizer.dispose();
     model.dispose();
   }
-
-  const ref = runPythonBench<Ref>('train_step_ref.py', [dir, String(warmup), String(steps), JSON.stringify(opt), auxMask ? '1' : '0']);
+  await py?.close();
+  const ref = py ? { stages: theirs, threads: py.ready.threads as number, torch: py.ready.torch as string } : null;
   const tps = (ms: number) => ((batch * L) / (ms / 1e3)).toFixed(0);
   const rows = [['', 'ours ms', 'ours tok/s', 'PyTorch ms', 'PyTorch tok/s', 'ours/PyTorch', 'loss: first', 'last (ours | PyTorch)']];
   for (const stage of stages) {
@@ -123,9 +132,9 @@ try {
       STAGE_NAMES[stage],
       o.stepMs.toFixed(1),
       tps(o.stepMs),
-      r ? r.step_ms.toFixed(1) : 'n/a',
-      r ? tps(r.step_ms) : 'n/a',
-      ratio(o.stepMs, r?.step_ms),
+      r ? r.stepMs.toFixed(1) : 'n/a',
+      r ? tps(r.stepMs) : 'n/a',
+      ratio(o.stepMs, r?.stepMs),
       `${f(o.losses[0])} | ${f(r?.losses[0])}`,
       `${f(o.losses.at(-1))} | ${f(r?.losses.at(-1))}`,
     ]);

@@ -1,19 +1,23 @@
 # PyTorch side of bench/train-step.ts: the same optimizer step for stage 1 (ar), stage 2 (aux) and
 # the baseline, LlamaGen-style: loss and accuracy read back, backward, clip_grad_norm_,
 # torch.optim.AdamW over LlamaGen's two groups (weight decay on dim >= 2 tensors), zero_grad(set_to_none).
-# Starts from the weights, cluster map and batches the TypeScript side exported. Prints one JSON line.
-#   usage: python3 train_step_ref.py <dir> <warm-up steps> <timed steps> <optimizer json> <aux mask 0|1>
+# Starts from the weights, cluster map and batches the TypeScript side exported. Session protocol
+# (bench/python-session.ts): it prints {"ready": ...} once the three stages are built; then each
+# stdin line "step <stage>" runs that stage's next step and answers {"ms", "loss"}, so the caller
+# can alternate its own steps with these.
+#   usage: python3 train_step_ref.py <dir> <optimizer json> <aux mask 0|1>
 import json, sys, time
 import torch
 import torch.nn.functional as F
-from llamagen_ref import build_gpt, median, setup_threads
+from llamagen_ref import build_gpt, setup_threads
 
 setup_threads()
 torch.manual_seed(0)
-d, warmup, steps, opt, aux_mask = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), json.loads(sys.argv[4]), sys.argv[5] == "1"
+d, opt, aux_mask = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3] == "1"
 
 
-def run(stage):
+def stepper(stage):
+    """The stage's model and optimizer, as a function running step i."""
     meta, model, data = build_gpt(d, stage)
     model.train()
     idx_to_cluster = data.get("idx_to_cluster")
@@ -50,13 +54,19 @@ def run(stage):
         optimizer.zero_grad(set_to_none=True)
         return value
 
-    losses, times = [], []
-    for i in range(warmup + steps):
-        t0 = time.perf_counter()
-        losses.append(step(i))
-        if i >= warmup:
-            times.append((time.perf_counter() - t0) * 1e3)
-    return {"step_ms": median(times), "losses": losses}
+    return step
 
 
-print(json.dumps({"stages": {s: run(s) for s in ("ar", "aux", "baseline")}, "threads": torch.get_num_threads(), "torch": torch.__version__}))
+steppers = {s: stepper(s) for s in ("ar", "aux", "baseline")}
+counts = {s: 0 for s in steppers}
+print(json.dumps({"ready": True, "threads": torch.get_num_threads(), "torch": torch.__version__}), flush=True)
+while True:
+    command = sys.stdin.readline().split()
+    if len(command) != 2 or command[0] != "step":
+        break
+    stage = command[1]
+    t0 = time.perf_counter()
+    loss = steppers[stage](counts[stage])
+    ms = (time.perf_counter() - t0) * 1e3
+    counts[stage] += 1
+    print(json.dumps({"ms": ms, "loss": loss}), flush=True)
