@@ -5,6 +5,9 @@
 //   stage 2 (CTF only): the same GPT size with full attention, reading the 128 coarse labels and
 //            predicting the 4096 codes in one pass, restricted to the sampled label's members;
 //   decode: the study's VQ tokenizer (codebook 4096 x 8, ch 32, ch_mult [1, 2, 2]) → 32x32 images.
+// Each system runs with fp32 and with int8 packed weights (--weights int8 of `ctfgen sample`: the
+// linear layers of the cached decode, i.e. stage 1; stage 2's one-pass forward stays fp32), the
+// four pipelines alternating run by run so background load hits all alike.
 // Also stage 1's KV-cache path against recomputing the whole prefix every step (useCache: false).
 // --size B: the paper's setting instead, GPT-B stages (dim 768, 12 layers) over 16x16 tokens with
 // V = 16384 codes and K = 512 coarse labels, 1000 classes, LlamaGen's VQ-16 decoder (256x256
@@ -16,6 +19,7 @@ import { GPT } from '../src/models/gpt.js';
 import { GPT_SIZES, type GPTConfig } from '../src/models/gpt-config.js';
 import { generate } from '../src/sample/generate.js';
 import { DEFAULT_SAMPLING, sampleTokens, type TokenModels } from '../src/sample/two-stage.js';
+import type { DecodeWeights } from '../src/models/gpt-decode.js';
 import { clusterTable } from '../src/sample/cluster-table.js';
 import { VQModel } from '../src/tokenizer/vq-model.js';
 import { VQ_16 } from '../src/tokenizer/vq-config.js';
@@ -89,11 +93,28 @@ function pipelineOnce(models: TokenModels): StageMs {
   });
 }
 
-function medians(models: TokenModels): StageMs {
-  pipelineOnce(models); // warm-up
-  const runs = Array.from({ length: reps }, () => pipelineOnce(models));
-  const m = (k: keyof StageMs) => median(runs.map((r) => r[k]));
-  return { stage1: m('stage1'), stage2: m('stage2'), decode: m('decode'), total: m('total') };
+interface System {
+  name: string;
+  models: TokenModels;
+  weights: DecodeWeights;
+}
+function useWeights(models: TokenModels, weights: DecodeWeights): void {
+  for (const m of [models.stage1, models.stage2]) if (m) m.decodeWeights = weights;
+}
+function pipelineWith(s: System): StageMs {
+  useWeights(s.models, s.weights);
+  return pipelineOnce(s.models);
+}
+/** Median stage times of each system, the systems alternating run by run after one warm-up each. */
+function medians(systems: System[]): StageMs[] {
+  systems.forEach(pipelineWith);
+  const runs = systems.map(() => [] as StageMs[]);
+  for (let i = 0; i < reps; i++) systems.forEach((s, j) => runs[j]!.push(pipelineWith(s)));
+  for (const s of systems) useWeights(s.models, 'fp32');
+  return runs.map((rs) => {
+    const m = (k: keyof StageMs) => median(rs.map((r) => r[k]));
+    return { stage1: m('stage1'), stage2: m('stage2'), decode: m('decode'), total: m('total') };
+  });
 }
 
 function stage1Ms(model: GPT, useCache: boolean, n: number): number {
@@ -123,34 +144,33 @@ function kvCacheVsRecompute(): void {
 }
 
 try {
-  const c = medians(ctf);
-  const b = medians(baseline);
+  const systems: System[] = [
+    { name: `CTF (K = ${K})`, models: ctf, weights: 'fp32' },
+    { name: `baseline (V = ${V})`, models: baseline, weights: 'fp32' },
+    { name: `CTF, int8`, models: ctf, weights: 'int8' },
+    { name: `baseline, int8`, models: baseline, weights: 'int8' },
+  ];
+  const [c, b, c8, b8] = medians(systems) as [StageMs, StageMs, StageMs, StageMs];
   const ips = (ms: number) => (ms > 0 ? (batch / (ms / 1e3)).toFixed(1) : '-');
   const r = (x: number, y: number) => (x > 0 && y > 0 ? `${(x / y).toFixed(2)}x` : '-');
+  const row = (name: string, x: StageMs) => [
+    name,
+    `${x.stage1.toFixed(0)} (${ips(x.stage1)})`,
+    x.stage2 > 0 ? `${x.stage2.toFixed(0)} (${ips(x.stage2)})` : '-',
+    `${x.decode.toFixed(0)} (${ips(x.decode)})`,
+    x.total.toFixed(0),
+    ips(x.total),
+  ];
   console.log('\nstage by stage: ms per batch (images/s of that stage alone)');
   printTable([
     ['', 'stage 1', 'stage 2', 'VQ decode', 'total', 'images/s'],
-    [
-      `CTF (K = ${K})`,
-      `${c.stage1.toFixed(0)} (${ips(c.stage1)})`,
-      `${c.stage2.toFixed(0)} (${ips(c.stage2)})`,
-      `${c.decode.toFixed(0)} (${ips(c.decode)})`,
-      c.total.toFixed(0),
-      ips(c.total),
-    ],
-    [
-      `baseline (V = ${V})`,
-      `${b.stage1.toFixed(0)} (${ips(b.stage1)})`,
-      '-',
-      `${b.decode.toFixed(0)} (${ips(b.decode)})`,
-      b.total.toFixed(0),
-      ips(b.total),
-    ],
-    ['CTF/baseline time', r(c.stage1, b.stage1), '-', r(c.decode, b.decode), r(c.total, b.total), ''],
+    ...[c, b, c8, b8].map((x, i) => row(systems[i]!.name, x)),
+    ['CTF/baseline time (fp32)', r(c.stage1, b.stage1), '-', r(c.decode, b.decode), r(c.total, b.total), ''],
   ]);
   console.log(
     `CTF images/s ÷ baseline images/s: ${(b.total / c.total).toFixed(2)}x (tokens only, without decode: ${((b.stage1 + b.stage2) / (c.stage1 + c.stage2)).toFixed(2)}x)`,
   );
+  console.log(`int8 ÷ fp32 images/s: CTF ${(c.total / c8.total).toFixed(2)}x, baseline ${(b.total / b8.total).toFixed(2)}x`);
   const share = (x: StageMs) =>
     `stage 1 ${((100 * x.stage1) / x.total).toFixed(0)}% / stage 2 ${((100 * x.stage2) / x.total).toFixed(0)}% / decode ${((100 * x.decode) / x.total).toFixed(0)}%`;
   console.log(`time shares: CTF ${share(c)}; baseline ${share(b)}`);
