@@ -18,12 +18,14 @@
 // the softmax between them stays libtorch's (vectorised exp). int8 is libtorch's
 // quantized::linear_prepack / linear_dynamic under the oneDNN engine: no kernel of ours.
 #include <ATen/Parallel.h>
+#include <omp.h>
 #include <ATen/native/quantized/PackedParams.h>
 #include <ATen/core/dispatch/Dispatcher.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <exception>
 
 #include "common.h"
 
@@ -53,12 +55,41 @@ static const bool kAvx2Fma = false;
 #define CTF_AVX2
 #endif
 
+// fn(begin, end) over [0, n) in chunks of `chunk`, handed out to libtorch's threads as they come
+// free (OpenMP dynamic schedule). libtorch's parallel_for splits work statically, so a core taken
+// by another process stalls the whole op at its barrier; here the other thread takes over the
+// remaining chunks. Runs inline when called inside a parallel region, like parallel_for.
+template <typename F>
+static void ParallelChunks(int64_t n, int64_t chunk, const F& fn) {
+  const int64_t chunks = (n + chunk - 1) / chunk;
+  const int threads = static_cast<int>(std::min<int64_t>(at::get_num_threads(), chunks));
+  if (threads <= 1 || at::in_parallel_region()) {
+    fn(0, n);
+    return;
+  }
+  std::exception_ptr error;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
+  for (int64_t c = 0; c < chunks; c++) {
+    try {
+      fn(c * chunk, std::min(n, (c + 1) * chunk));
+    } catch (...) {
+#pragma omp critical
+      error = std::current_exception();
+    }
+  }
+  if (error) std::rethrow_exception(error);
+}
+
 // ---- packed linear weights ------------------------------------------------------------------
 
 // fp32 weights are stored as panels of kPanel output columns, each [in, kPanel] (k-major, the last
 // panel zero-padded): a panel is one contiguous stream, and the kernel below reads it once from
 // memory for all rows.
 constexpr int64_t kPanel = 16;
+// Rows that share one pass over the panels: a block of x stays in L2 while the panels go by.
+constexpr int64_t kRowBlock = 96;
+// Panels a thread takes at a time when decoding (a few hundred KB of weights).
+constexpr int64_t kPanelChunk = 8;
 
 struct PackedLinear {
   int64_t in = 0;
@@ -218,10 +249,13 @@ static void LinearInto(at::Tensor& dst, const at::Tensor& x, const PackedLinear&
     const float* xp = xc.data_ptr<float>();
     const float* pp = p.panels.data_ptr<float>();
     float* yp = dst.data_ptr<float>();
-    const int64_t M = xc.size(0), count = p.panels.size(0);
-    at::parallel_for(0, count, 1, [&](int64_t b, int64_t e) {
-      (kAvx2Fma ? PanelsAvx2 : PanelsBase)(xp, M, p.in, pp, p.out, yp, accumulate, b, e);
-    });
+    const int64_t M = xc.size(0), K = p.in, N = p.out, count = p.panels.size(0);
+    const auto run = kAvx2Fma ? PanelsAvx2 : PanelsBase;
+    if (M <= kRowBlock) {  // decoding: the threads take chunks of panels, each streamed from memory once
+      ParallelChunks(count, kPanelChunk, [&](int64_t b, int64_t e) { run(xp, M, K, pp, N, yp, accumulate, b, e); });
+    } else {  // many rows: the threads take blocks of rows, each block passing over all panels
+      ParallelChunks(M, kRowBlock, [&](int64_t r0, int64_t r1) { run(xp + r0 * K, r1 - r0, K, pp, N, yp + r0 * N, accumulate, 0, count); });
+    }
   }
 }
 
@@ -296,7 +330,7 @@ CTF_OP(swigluInto_) {
     if (gu.dim() != 2 || dst.dim() != 2 || gu.size(1) != 2 * h || gu.size(0) != dst.size(0))
       throw ArgError("gateUp must be [rows, 2h] for an output [rows, h]");
     // libtorch's vectorised silu and mul on blocks of rows, one parallel region for both
-    at::parallel_for(0, dst.size(0), 1, [&](int64_t r0, int64_t r1) {
+    ParallelChunks(dst.size(0), std::max<int64_t>(1, 8192 / h), [&](int64_t r0, int64_t r1) {
       at::NoGradGuard noGrad;
       at::Tensor out = dst.narrow(0, r0, r1 - r0);
       at::silu_out(out, gu.narrow(0, r0, r1 - r0).narrow(1, 0, h));
@@ -459,10 +493,10 @@ CTF_OP(decodeAttention_) {
     float* scores = work.data_ptr<float>();
     float* probs = scores + pairs * a.L;
     float* o = out.data_ptr<float>();
-    // One parallel region, split by rows: a row's kv heads are written and read by the same
+    // One parallel region, chunked by rows: a row's kv heads are written and read by the same
     // thread, and each step waits for the other core only once (a barrier costs ~15 µs here, and
     // far more while other processes hold the cores).
-    at::parallel_for(0, a.B, 1, [&](int64_t b0, int64_t b1) {
+    ParallelChunks(a.B, 1, [&](int64_t b0, int64_t b1) {
       at::NoGradGuard noGrad;
       for (int64_t b = b0; b < b1; b++)
         for (int64_t g = 0; g < a.G; g++) {
