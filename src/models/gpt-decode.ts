@@ -78,6 +78,7 @@ export class PackedGPT {
     const gate = cache.scratch('gate', [B, hidden]);
     const work = cache.scratch('attentionWork', [2 * B * c.nHead * cache.maxLen]);
     const scale = 1 / Math.sqrt(hd);
+    cache.checkCapacity(pos, 1);
     run('embedding', () => embed(h));
     this.layers.forEach((l, i) => {
       run('rmsnorm', () => rmsNormInto(xn, h, l.attentionNorm, c.normEps));

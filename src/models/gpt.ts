@@ -173,6 +173,7 @@ export class GPT extends Module {
 
   /** Cached forward of embeddings [B, t, dim] at sequence positions start..start+t-1 → [B, t, V]. */
   #cached(x: Tensor, cache: KVCache, start: number): Tensor {
+    cache.checkCapacity(start, x.size(1));
     let h = x;
     const rope = this.#ropeRows(start, h.size(1));
     this.layers.forEach((layer, i) => (h = layer.forward(h, rope, { kv: cache, layer: i, start })));

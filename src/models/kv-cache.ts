@@ -21,10 +21,16 @@ export class KVCache {
     this.values = Array.from({ length: layers }, () => keep(zeros([batch, kvHeads, maxLen, headDim])));
   }
 
+  /** Throws unless `count` positions from `start` fit in the cache. */
+  checkCapacity(start: number, count: number): void {
+    const end = start + count;
+    if (end > this.maxLen) throw new Error(`KV cache overflow: position ${end} beyond capacity ${this.maxLen}`);
+  }
+
   /** Writes k/v [B, Hkv, t, hd] at `start` for one layer; returns the filled prefix views. */
   update(layer: number, start: number, k: Tensor, v: Tensor): { k: Tensor; v: Tensor } {
+    this.checkCapacity(start, k.size(2));
     const end = start + k.size(2);
-    if (end > this.maxLen) throw new Error(`KV cache overflow: position ${end} beyond capacity ${this.maxLen}`);
     this.keys[layer]!.sliceAssign_(2, start, k);
     this.values[layer]!.sliceAssign_(2, start, v);
     return { k: this.keys[layer]!.slice(2, 0, end), v: this.values[layer]!.slice(2, 0, end) };

@@ -179,3 +179,23 @@ test('int8 packed weights: valid tokens and logits close to fp32', () => {
   T.dispose([classes, tokens]);
   model.dispose();
 });
+
+test('both paths refuse a step beyond the cache with the same error', () => {
+  const model = randomGPT();
+  const classes = T.tensor([0, 1], 'int64');
+  for (const path of ['packed', 'modules'] as const) {
+    model.decodePath = path;
+    T.noGrad(() =>
+      T.tidy(() => {
+        const cache = model.newCache(2);
+        model.prefill(classes, cache);
+        const token = T.tensor([1, 2], 'int64');
+        for (let i = 0; i < SMALL.blockSize; i++) model.decodeStep(token, cache);
+        assert.throws(() => model.decodeStep(token, cache), /KV cache overflow: position 11 beyond capacity 10/, path);
+        cache.dispose();
+      }),
+    );
+  }
+  classes.dispose();
+  model.dispose();
+});
