@@ -23,7 +23,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as T from '../src/torch/index.js';
 import { GPT } from '../src/models/gpt.js';
-import { PackedGPT, embedRows, type DecodeWeights } from '../src/models/gpt-decode.js';
+import { PackedGPT, embedRows, type PackedWeights } from '../src/models/gpt-packed.js';
 import { ffnHidden, gptConfigForSize, type GPTConfig, type GPTSize } from '../src/models/gpt-config.js';
 import { generate } from '../src/sample/generate.js';
 import { ratio } from './python.js';
@@ -87,9 +87,9 @@ interface Run {
   total: number;
   tokens: number[];
 }
-function oursOnce(n: number, setup: { path: 'packed' | 'modules'; weights: DecodeWeights }): Run {
-  model.decodePath = setup.path;
-  model.decodeWeights = setup.weights;
+function oursOnce(n: number, setup: { path: 'packed' | 'modules'; weights: PackedWeights }): Run {
+  model.inferencePath = setup.path;
+  model.packedWeights = setup.weights;
   let tPrefill = 0;
   const t0 = performance.now();
   const tokens = T.tidy(() =>
@@ -105,7 +105,7 @@ function oursOnce(n: number, setup: { path: 'packed' | 'modules'; weights: Decod
   const t1 = performance.now();
   return { prefill: tPrefill - t0, total: t1 - t0, tokens };
 }
-const oursRun = (setup: { path: 'packed' | 'modules'; weights: DecodeWeights }): Run => {
+const oursRun = (setup: { path: 'packed' | 'modules'; weights: PackedWeights }): Run => {
   oursOnce(warmTokens, setup);
   return oursOnce(numTokens, setup);
 };
@@ -181,8 +181,8 @@ try {
   const modules = oursRun({ path: 'modules', weights: 'fp32' });
   roofs.push(measureRoofline());
   const roof = roofs.reduce(bestRoofline);
-  model.decodePath = 'packed';
-  model.decodeWeights = 'fp32';
+  model.inferencePath = 'packed';
+  model.packedWeights = 'fp32';
 
   const packed = medianRun(packedRuns);
   const int8 = medianRun(int8Runs);

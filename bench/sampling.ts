@@ -19,7 +19,7 @@ import { GPT } from '../src/models/gpt.js';
 import { GPT_SIZES, type GPTConfig } from '../src/models/gpt-config.js';
 import { generate } from '../src/sample/generate.js';
 import { DEFAULT_SAMPLING, sampleTokens, type TokenModels } from '../src/sample/two-stage.js';
-import type { DecodeWeights } from '../src/models/gpt-decode.js';
+import type { PackedWeights } from '../src/models/gpt-packed.js';
 import { clusterTable } from '../src/sample/cluster-table.js';
 import { VQModel } from '../src/tokenizer/vq-model.js';
 import { VQ_16 } from '../src/tokenizer/vq-config.js';
@@ -96,10 +96,10 @@ function pipelineOnce(models: TokenModels): StageMs {
 interface System {
   name: string;
   models: TokenModels;
-  weights: DecodeWeights;
+  weights: PackedWeights;
 }
-function useWeights(models: TokenModels, weights: DecodeWeights): void {
-  for (const m of [models.stage1, models.stage2]) if (m) m.decodeWeights = weights;
+function useWeights(models: TokenModels, weights: PackedWeights): void {
+  for (const m of [models.stage1, models.stage2]) if (m) m.packedWeights = weights;
 }
 function pipelineWith(s: System): StageMs {
   useWeights(s.models, s.weights);

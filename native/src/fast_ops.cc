@@ -517,6 +517,48 @@ CTF_OP(decodeAttention_) {
   } CTF_END
 }
 
+// ropeHeads_(qkv [B·T, (H + 2G)·D], cos [P, D/2], sin [P, D/2], start, q [B, H, T, D],
+//   k [B, G, T, D], v [B, G, T, D]): the q, k and v heads of T tokens per row at positions
+//   start..start+T-1 in the head-major layout attention reads, q and k rotated (RoPE) on the way.
+CTF_OP(ropeHeads_) {
+  CTF_BODY(ropeHeads_) {
+    const at::Tensor& qkv = T(info, 0);
+    const at::Tensor& cosT = T(info, 1);
+    const at::Tensor& sinT = T(info, 2);
+    const int64_t start = I64(info, 3);
+    at::Tensor& q = Unwrap(info.Env(), info[4], 4);
+    at::Tensor& k = Unwrap(info.Env(), info[5], 5);
+    at::Tensor& v = Unwrap(info.Env(), info[6], 6);
+    for (const at::Tensor* t : std::initializer_list<const at::Tensor*>{&qkv, &cosT, &sinT, &q, &k, &v})
+      if (t->scalar_type() != at::kFloat || !t->is_contiguous()) throw ArgError("every tensor must be contiguous float32");
+    if (q.dim() != 4 || k.dim() != 4 || !k.sizes().equals(v.sizes())) throw ArgError("q must be [B, H, T, D], k and v [B, G, T, D]");
+    const int64_t B = q.size(0), H = q.size(1), Tn = q.size(2), D = q.size(3), G = k.size(1);
+    if (k.size(0) != B || k.size(2) != Tn || k.size(3) != D || D % 2 != 0) throw ArgError("q, k and v disagree on B, T or D (D must be even)");
+    if (qkv.dim() != 2 || qkv.size(0) != B * Tn || qkv.size(1) != (H + 2 * G) * D) throw ArgError("qkv must be [B·T, (H + 2G)·D]");
+    if (cosT.dim() != 2 || cosT.size(1) != D / 2 || start < 0 || start + Tn > cosT.size(0) || !cosT.sizes().equals(sinT.sizes()))
+      throw ArgError("cos/sin must be [positions, D/2] covering start..start+T-1");
+    const float* src = qkv.data_ptr<float>();
+    const float* cs = cosT.data_ptr<float>();
+    const float* sn = sinT.data_ptr<float>();
+    float *qp = q.data_ptr<float>(), *kp = k.data_ptr<float>(), *vp = v.data_ptr<float>();
+    const int64_t stride = (H + 2 * G) * D;
+    ParallelChunks(B * Tn, 64, [&](int64_t r0, int64_t r1) {
+      for (int64_t r = r0; r < r1; r++) {
+        const int64_t b = r / Tn, t = r % Tn;
+        const float* row = src + r * stride;
+        const float* c = cs + (start + t) * (D / 2);
+        const float* s = sn + (start + t) * (D / 2);
+        for (int64_t h = 0; h < H; h++) Rope(row + h * D, c, s, qp + ((b * H + h) * Tn + t) * D, D);
+        for (int64_t g = 0; g < G; g++) {
+          Rope(row + (H + g) * D, c, s, kp + ((b * G + g) * Tn + t) * D, D);
+          std::memcpy(vp + ((b * G + g) * Tn + t) * D, row + (H + G + g) * D, D * sizeof(float));
+        }
+      }
+    });
+    return info.Env().Undefined();
+  } CTF_END
+}
+
 // ---- weight versions ------------------------------------------------------------------------
 
 // Sum of the in-place version counters of the tensors: changes whenever any of them is written in
@@ -538,6 +580,7 @@ void RegisterFastOps(Napi::Env env, Napi::Object exports) {
   CTF_EXPORT(exports, swigluInto_);
   CTF_EXPORT(exports, embeddingInto_);
   CTF_EXPORT(exports, decodeAttention_);
+  CTF_EXPORT(exports, ropeHeads_);
   CTF_EXPORT(exports, versionSum);
 }
 

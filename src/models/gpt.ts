@@ -6,7 +6,7 @@ import { cat, dropout, isGradEnabled, keep, noGrad, rand, sdpa, where, type Tens
 import { Embedding, Linear, Module, RMSNorm } from '../nn/index.js';
 import { ffnHidden, resolveGPTConfig, type GPTConfig } from './gpt-config.js';
 import { KVCache } from './kv-cache.js';
-import { embedRows, PackedGPT, type DecodeWeights } from './gpt-decode.js';
+import { embedRows, PackedGPT, type PackedWeights } from './gpt-packed.js';
 import { applyRope, ropeTable2d, type RopeTable } from './rope2d.js';
 
 class Attention extends Module {
@@ -103,13 +103,14 @@ export class GPT extends Module {
   /** cos/sin for every sequence slot: [clsTokenNum + blockSize, headDim/2] (not a parameter). */
   readonly rope: RopeTable;
   /**
-   * How prefill and decodeStep compute in inference (eval mode, gradients off): 'packed' (default)
-   * through packed weights and fused ops (gpt-decode.ts), 'modules' through the layer-by-layer
-   * forward, the reference. Training and gradient-recording calls always take the module path.
+   * How forward, prefill and decodeStep compute in inference (eval mode, gradients off): 'packed'
+   * (default) through packed weights and fused ops (gpt-packed.ts; the packed copies take as much
+   * memory again as the weights they copy), 'modules' through the layer-by-layer forward, the
+   * reference. Training and gradient-recording calls always take the module path.
    */
-  decodePath: 'packed' | 'modules' = 'packed';
+  inferencePath: 'packed' | 'modules' = 'packed';
   /** Precision of the packed weights (the packed path only). */
-  decodeWeights: DecodeWeights = 'fp32';
+  packedWeights: PackedWeights = 'fp32';
   #packed: PackedGPT | null = null;
 
   constructor(config: GPTConfig) {
@@ -159,6 +160,8 @@ export class GPT extends Module {
     this.#checkInputs(classes, tokens);
     const c = this.config;
     const x = cat([this.clsEmbedding.forward(classes, this.training), this.tokEmbeddings.forward(tokens)], 1);
+    const packed = this.#packedPath();
+    if (packed) return packed.forward(x);
     let h = dropout(x, c.tokenDropout, this.training);
     const rope = this.#ropeRows(0, h.size(1));
     for (const layer of this.layers) h = layer.forward(h, rope);
@@ -183,9 +186,9 @@ export class GPT extends Module {
 
   /** The packed weights when this call may take the packed path (repacked when stale), else null. */
   #packedPath(): PackedGPT | null {
-    if (this.decodePath !== 'packed' || this.training || isGradEnabled()) return null;
-    if (this.#packed && (this.#packed.weights !== this.decodeWeights || !this.#packed.fresh)) this.#dropPacked();
-    return (this.#packed ??= new PackedGPT(this, this.decodeWeights));
+    if (this.inferencePath !== 'packed' || this.training || isGradEnabled()) return null;
+    if (this.#packed && (this.#packed.weights !== this.packedWeights || !this.#packed.fresh)) this.#dropPacked();
+    return (this.#packed ??= new PackedGPT(this, this.packedWeights));
   }
 
   #dropPacked(): void {

@@ -5,7 +5,7 @@ import { samplingWeights } from '../train/ema.js';
 import { clusterTable } from './cluster-table.js';
 import { loadClusters } from '../cluster/clusters.js';
 import { GPT } from '../models/gpt.js';
-import type { DecodeWeights } from '../models/gpt-decode.js';
+import type { PackedWeights } from '../models/gpt-packed.js';
 import type { GPTConfig } from '../models/gpt-config.js';
 import * as T from '../torch/index.js';
 import { openTokenizer, type Tokenizer } from '../tokenizer/tokenizer-file.js';
@@ -24,7 +24,7 @@ export interface LoadedRun {
 
 export interface LoadOptions {
   /** Precision of the packed weights sampling decodes with (default fp32; int8 is faster and approximate). */
-  weights?: DecodeWeights;
+  weights?: PackedWeights;
 }
 
 export async function loadStage(run: RunDir, stage: Stage, o: LoadOptions = {}): Promise<GPT> {
@@ -40,7 +40,7 @@ export async function loadStage(run: RunDir, stage: Stage, o: LoadOptions = {}):
   } finally {
     T.dispose(weights);
   }
-  if (o.weights) model.decodeWeights = o.weights;
+  if (o.weights) model.packedWeights = o.weights;
   return model.eval();
 }
 

@@ -6,7 +6,7 @@ import { imageGrid } from '../viz/index.js';
 import { loadRun, type SystemKind } from './load-run.js';
 import { resolveClass, sampleImages } from './images.js';
 import type { TwoStageOptions } from './two-stage.js';
-import type { DecodeWeights } from '../models/gpt-decode.js';
+import type { PackedWeights } from '../models/gpt-packed.js';
 
 export interface SampleCmdOptions {
   run: string;
@@ -27,7 +27,7 @@ export interface SampleCmdOptions {
   each?: string;
   batchSize?: number;
   /** precision of the sampling weights (default fp32) */
-  weights?: DecodeWeights;
+  weights?: PackedWeights;
 }
 
 export function samplingFromOptions(o: Omit<SampleCmdOptions, 'run' | 'class' | 'n' | 'out' | 'seed'>): TwoStageOptions {

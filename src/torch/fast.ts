@@ -78,5 +78,13 @@ export function decodeAttention(a: DecodeAttentionArgs): void {
   N.decodeAttention_(a.qkv.handle, a.cos.handle, a.sin.handle, a.keys.handle, a.values.handle, a.pos, a.out.handle, a.work.handle, a.scale);
 }
 
+/**
+ * The q, k and v heads of T tokens per row, qkv [B·T, (H + 2G)·D] (q heads, then k, then v), into
+ * q [B, H, T, D], k and v [B, G, T, D], q and k rotated by RoPE rows start..start+T-1 of cos/sin.
+ */
+export function ropeHeads(qkv: Tensor, cos: Tensor, sin: Tensor, start: number, out: { q: Tensor; k: Tensor; v: Tensor }): void {
+  N.ropeHeads_(qkv.handle, cos.handle, sin.handle, start, out.q.handle, out.k.handle, out.v.handle);
+}
+
 /** Sum of the tensors' in-place version counters: it grows whenever any of them is written in place. */
 export const versionSum = (ts: Tensor[]): number => N.versionSum(ts.map((t) => t.handle));

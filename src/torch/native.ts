@@ -184,6 +184,7 @@ export interface NativeBinding {
   swigluInto_(dst: H, gateUp: H): void;
   embeddingInto_(dst: H, weight: H, idx: H): void;
   decodeAttention_(qkv: H, cos: H, sin: H, kCache: H, vCache: H, pos: number, out: H, work: H, scale: number): void;
+  ropeHeads_(qkv: H, cos: H, sin: H, start: number, q: H, k: H, v: H): void;
   versionSum(hs: H[]): number;
 }
 

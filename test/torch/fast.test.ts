@@ -1,6 +1,7 @@
 // The inference ops of fast.ts against the composite ops they replace: packed linear (fp32 and
 // int8), RMSNorm, SwiGLU and embedding into preallocated outputs, one-query attention over a KV
-// cache (RoPE, cache write, grouped-query heads), version sums and clear errors.
+// cache (RoPE, cache write, grouped-query heads), RoPE with the head split for a block of tokens,
+// version sums and clear errors.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as T from '../../src/torch/index.js';
@@ -124,6 +125,39 @@ for (const [H, G, D] of [
       assert.throws(() => T.decodeAttention({ ...args, qkv: T.zeros([B, H * D]) }), /qkv must be \[B, \(H \+ 2G\)·D\]/);
       assert.throws(() => T.decodeAttention({ ...args, keys: T.zeros([B, G, S, 2 * D]).slice(3, 0, D) }), /contiguous float32/);
     }));
+
+test('ropeHeads equals applyRope and the head split (grouped-query, positions from an offset)', () =>
+  T.tidy(() => {
+    T.manualSeed(6);
+    const [B, Tn, H, G, D, start] = [2, 5, 4, 2, 8, 3];
+    const rope = ropeTable2d(3, D, 10000, 1);
+    const qkv = T.randn([B * Tn, (H + 2 * G) * D]);
+    const out = { q: T.zeros([B, H, Tn, D]), k: T.zeros([B, G, Tn, D]), v: T.zeros([B, G, Tn, D]) };
+    T.ropeHeads(qkv, rope.cos, rope.sin, start, out);
+    const [q, k, v] = qkv.reshape(B, Tn, (H + 2 * G) * D).split([H * D, G * D, G * D], -1) as [T.Tensor, T.Tensor, T.Tensor];
+    const c = rope.cos.slice(0, start, start + Tn);
+    const s = rope.sin.slice(0, start, start + Tn);
+    assertClose(
+      out.q.toFloat32Array(),
+      applyRope(q.reshape(B, Tn, H, D), c, s)
+        .transpose(1, 2)
+        .contiguous()
+        .toFloat32Array(),
+      1e-6,
+      'q',
+    );
+    assertClose(
+      out.k.toFloat32Array(),
+      applyRope(k.reshape(B, Tn, G, D), c, s)
+        .transpose(1, 2)
+        .contiguous()
+        .toFloat32Array(),
+      1e-6,
+      'k',
+    );
+    assertClose(out.v.toFloat32Array(), v.reshape(B, Tn, G, D).transpose(1, 2).contiguous().toFloat32Array(), 0, 'v');
+    assert.throws(() => T.ropeHeads(qkv, rope.cos, rope.sin, 6, out), /covering start\.\.start\+T-1/);
+  }));
 
 test('versionSum grows with every in-place write, not with reads', () =>
   T.tidy(() => {

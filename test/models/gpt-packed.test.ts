@@ -1,5 +1,6 @@
-// The GPT's packed decode path against its module path (the reference): same logits within 1e-4
-// and same greedy tokens, on random models and on the LlamaGen fixture; packed weights never stale
+// The GPT's packed inference path against its module path (the reference): same logits within 1e-4
+// (cached decoding and the full forward) and same greedy tokens, on random models and on the
+// LlamaGen fixture; packed weights never stale
 // (loadStateDict, optimizer steps, in-place writes); training and gradients keep the module path;
 // int8 weights give valid tokens and logits close to fp32.
 import { test } from 'node:test';
@@ -41,12 +42,12 @@ function cachedLogits(model: GPT, classes: T.Tensor, tokens: T.Tensor): Float32A
 }
 
 function onPath(model: GPT, path: 'packed' | 'modules', fn: () => Float32Array): Float32Array {
-  const before = model.decodePath;
-  model.decodePath = path;
+  const before = model.inferencePath;
+  model.inferencePath = path;
   try {
     return fn();
   } finally {
-    model.decodePath = before;
+    model.inferencePath = before;
   }
 }
 
@@ -65,11 +66,26 @@ for (const [name, c] of [
     model.dispose();
   });
 
+for (const [name, c] of [
+  ['causal', SMALL],
+  ['full attention, coarse inputs (stage 2)', { ...SMALL, attention: 'full', inputVocabSize: 7 }],
+  ['grouped-query', { ...SMALL, dim: 72, nHead: 6, nKvHead: 3 }],
+] as const)
+  test(`packed forward gives the module path's logits (${name})`, () => {
+    const model = randomGPT(c);
+    const classes = T.tensor([0, 2, 1], 'int64');
+    const tokens = T.randint(0, c.inputVocabSize ?? c.vocabSize, [3, 9]);
+    const forward = () => T.noGrad(() => T.tidy(() => model.forward(classes, tokens).toFloat32Array()));
+    assertClose(onPath(model, 'packed', forward), onPath(model, 'modules', forward), 1e-4, 'logits');
+    T.dispose([classes, tokens]);
+    model.dispose();
+  });
+
 test('packed and module paths sample the same greedy tokens (CFG)', () => {
   const model = randomGPT({ ...SMALL, blockSize: 16 });
   const classes = T.tensor([0, 1, 2, 0], 'int64');
   const run = (path: 'packed' | 'modules') => {
-    model.decodePath = path;
+    model.inferencePath = path;
     return T.tidy(() => generate(model, classes, { cfgScale: 2.5, greedy: true }).toArray());
   };
   assert.deepEqual(run('packed'), run('modules'));
@@ -98,7 +114,7 @@ test('LlamaGen fixture: packed logits step by step match the recorded ones withi
     );
   const greedy = bin('gpt_greedy_cfg');
   for (const path of ['packed', 'modules'] as const) {
-    model.decodePath = path;
+    model.inferencePath = path;
     const ours = T.tidy(() => generate(model, classes, { cfgScale: m.gpt_greedy_cfg_scale ?? 1, greedy: true, numTokens: greedy.shape[1] }).toArray());
     assert.deepEqual(ours, Array.from(greedy.data, Number), `${path} greedy tokens`);
   }
@@ -168,7 +184,7 @@ test('int8 packed weights: valid tokens and logits close to fp32', () => {
   const classes = T.tensor([0, 1, 2], 'int64');
   const tokens = T.randint(0, SMALL.vocabSize, [3, 15]);
   const fp32 = onPath(model, 'packed', () => cachedLogits(model, classes, tokens));
-  model.decodeWeights = 'int8';
+  model.packedWeights = 'int8';
   const int8 = onPath(model, 'packed', () => cachedLogits(model, classes, tokens));
   const scale = Math.max(...fp32.map(Math.abs));
   const err = Math.max(...int8.map((v, i) => Math.abs(v - fp32[i]!)));
@@ -184,7 +200,7 @@ test('both paths refuse a step beyond the cache with the same error', () => {
   const model = randomGPT();
   const classes = T.tensor([0, 1], 'int64');
   for (const path of ['packed', 'modules'] as const) {
-    model.decodePath = path;
+    model.inferencePath = path;
     T.noGrad(() =>
       T.tidy(() => {
         const cache = model.newCache(2);
