@@ -137,25 +137,14 @@ test('ropeHeads equals applyRope and the head split (grouped-query, positions fr
     const [q, k, v] = qkv.reshape(B, Tn, (H + 2 * G) * D).split([H * D, G * D, G * D], -1) as [T.Tensor, T.Tensor, T.Tensor];
     const c = rope.cos.slice(0, start, start + Tn);
     const s = rope.sin.slice(0, start, start + Tn);
-    assertClose(
-      out.q.toFloat32Array(),
-      applyRope(q.reshape(B, Tn, H, D), c, s)
-        .transpose(1, 2)
-        .contiguous()
-        .toFloat32Array(),
-      1e-6,
-      'q',
-    );
-    assertClose(
-      out.k.toFloat32Array(),
-      applyRope(k.reshape(B, Tn, G, D), c, s)
-        .transpose(1, 2)
-        .contiguous()
-        .toFloat32Array(),
-      1e-6,
-      'k',
-    );
-    assertClose(out.v.toFloat32Array(), v.reshape(B, Tn, G, D).transpose(1, 2).contiguous().toFloat32Array(), 0, 'v');
+    /** x [B, Tn, n·D] in the head-major layout [B, n, Tn, D], rotated or not */
+    const heads = (x: T.Tensor, n: number, rotate: boolean) => {
+      const split = x.reshape(B, Tn, n, D);
+      return (rotate ? applyRope(split, c, s) : split).transpose(1, 2).contiguous().toFloat32Array();
+    };
+    assertClose(out.q.toFloat32Array(), heads(q, H, true), 1e-6, 'q');
+    assertClose(out.k.toFloat32Array(), heads(k, G, true), 1e-6, 'k');
+    assertClose(out.v.toFloat32Array(), heads(v, G, false), 0, 'v');
     assert.throws(() => T.ropeHeads(qkv, rope.cos, rope.sin, 6, out), /covering start\.\.start\+T-1/);
   }));
 
