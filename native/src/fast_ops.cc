@@ -498,7 +498,7 @@ CTF_OP(decodeAttention_) {
     // One parallel region, chunked by rows: a row's kv heads are written and read by the same
     // thread, and each step waits for the other core only once (a barrier costs ~15 µs here, and
     // far more while other processes hold the cores).
-    ParallelChunks(a.B, 1, [&](int64_t b0, int64_t b1) {
+    ParallelChunks(a.B, std::max<int64_t>(1, 32 / a.H), [&](int64_t b0, int64_t b1) {  // ~32 (row, head) pairs a chunk
       at::NoGradGuard noGrad;
       for (int64_t b = b0; b < b1; b++)
         for (int64_t g = 0; g < a.G; g++) {
