@@ -5,25 +5,34 @@
 //   stage 2 (CTF only): the same GPT size with full attention, reading the 128 coarse labels and
 //            predicting the 4096 codes in one pass, restricted to the sampled label's members;
 //   decode: the study's VQ tokenizer (codebook 4096 x 8, ch 32, ch_mult [1, 2, 2]) → 32x32 images.
+// Each system runs with fp32 and with int8 packed weights (--weights int8 of `ctfgen sample`: the
+// linear layers of the cached decode, i.e. stage 1; stage 2's one-pass forward stays fp32), the
+// four pipelines alternating run by run so background load hits all alike.
 // Also stage 1's KV-cache path against recomputing the whole prefix every step (useCache: false).
+// --size B: the paper's setting instead, GPT-B stages (dim 768, 12 layers) over 16x16 tokens with
+// V = 16384 codes and K = 512 coarse labels, 1000 classes, LlamaGen's VQ-16 decoder (256x256
+// images), batch 8; the recompute comparison is skipped there (hours).
 // Ours only; ratios are CTF / baseline. Medians of several runs after a warm-up.
-//   run: npx tsc -p tsconfig.json && node dist/bench/sampling.js [--quick] [--reps 3]
+//   run: npx tsc -p tsconfig.json && node dist/bench/sampling.js [--quick] [--reps 3] [--size B [--batch 8]]
 import * as T from '../src/torch/index.js';
 import { GPT } from '../src/models/gpt.js';
-import type { GPTConfig } from '../src/models/gpt-config.js';
+import { GPT_SIZES, type GPTConfig } from '../src/models/gpt-config.js';
 import { generate } from '../src/models/generate.js';
 import { SAMPLING_DEFAULTS, codeClusters, sampleTokens, type TokenModels } from '../src/ctf/index.js';
+import type { PackedWeights } from '../src/models/gpt-packed.js';
 import { imageUniforms } from '../src/sample/seeds.js';
 import { VQModel } from '../src/tokenizer/vq-model.js';
+import { VQ_16 } from '../src/tokenizer/vq-config.js';
 import { argValue, median, printTable } from './shared-tensors.js';
 
 const quick = process.argv.includes('--quick');
-const reps = Number(argValue('--reps') ?? (quick ? 1 : 3));
+const paperSize = argValue('--size') === 'B';
+const reps = Number(argValue('--reps') ?? (quick || paperSize ? 1 : 3));
 const recomputeReps = 1; // the recompute path is slow by design: one run
-const batch = quick ? 4 : 100;
-const grid = quick ? 4 : 8;
-const size = quick ? { dim: 64, nLayer: 2, nHead: 2 } : { dim: 128, nLayer: 4, nHead: 4 };
-const [K, V, numClasses] = [128, 4096, 10];
+const batch = Number(argValue('--batch') ?? (quick ? 4 : paperSize ? 8 : 100));
+const grid = quick ? 4 : paperSize ? 16 : 8;
+const size = quick ? { dim: 64, nLayer: 2, nHead: 2 } : paperSize ? GPT_SIZES.B : { dim: 128, nLayer: 4, nHead: 4 };
+const [K, V, numClasses] = paperSize ? [512, 16384, 1000] : [128, 4096, 10];
 const cfgScale = SAMPLING_DEFAULTS.cfg;
 
 T.manualSeed(0);
@@ -40,16 +49,20 @@ const ctf: Extract<TokenModels, { kind: 'ctf' }> = {
   stage2: gpt({ ...common, vocabSize: V, inputVocabSize: K, attention: 'full' }),
   clusters: codeClusters(T.randint(0, K, [V]).toInt32Array(), K),
 };
-const baseline: TokenModels = { kind: 'baseline', baseline: gpt(common) };
-const vq = new VQModel({
-  codebookSize: V,
-  codebookDim: 8,
-  ch: 32,
-  chMult: [1, 2, 2],
-  zChannels: 64,
-  numResBlocks: 1,
-  inChannels: 1,
-}).eval();
+const baseline: Extract<TokenModels, { kind: 'baseline' }> = { kind: 'baseline', baseline: gpt(common) };
+const vq = new VQModel(
+  paperSize
+    ? VQ_16
+    : {
+        codebookSize: V,
+        codebookDim: 8,
+        ch: 32,
+        chMult: [1, 2, 2],
+        zChannels: 64,
+        numResBlocks: 1,
+        inChannels: 1,
+      },
+).eval();
 const classes = T.keep(T.randint(0, numClasses, [batch]));
 
 console.log(
@@ -86,11 +99,28 @@ function pipelineOnce(models: TokenModels): StageMs {
   });
 }
 
-function medians(models: TokenModels): StageMs {
-  pipelineOnce(models); // warm-up
-  const runs = Array.from({ length: reps }, () => pipelineOnce(models));
-  const m = (k: keyof StageMs) => median(runs.map((r) => r[k]));
-  return { stage1: m('stage1'), stage2: m('stage2'), decode: m('decode'), total: m('total') };
+interface System {
+  name: string;
+  models: TokenModels;
+  weights: PackedWeights;
+}
+function useWeights(models: TokenModels, weights: PackedWeights): void {
+  for (const m of models.kind === 'ctf' ? [models.stage1, models.stage2] : [models.baseline]) m.packedWeights = weights;
+}
+function pipelineWith(s: System): StageMs {
+  useWeights(s.models, s.weights);
+  return pipelineOnce(s.models);
+}
+/** Median stage times of each system, the systems alternating run by run after one warm-up each. */
+function medians(systems: System[]): StageMs[] {
+  systems.forEach(pipelineWith);
+  const runs = systems.map(() => [] as StageMs[]);
+  for (let i = 0; i < reps; i++) systems.forEach((s, j) => runs[j]!.push(pipelineWith(s)));
+  for (const s of systems) useWeights(s.models, 'fp32');
+  return runs.map((rs) => {
+    const m = (k: keyof StageMs) => median(rs.map((r) => r[k]));
+    return { stage1: m('stage1'), stage2: m('stage2'), decode: m('decode'), total: m('total') };
+  });
 }
 
 function stage1Ms(model: GPT, useCache: boolean, n: number): number {
@@ -103,37 +133,8 @@ function stage1Ms(model: GPT, useCache: boolean, n: number): number {
   return median(times);
 }
 
-try {
-  const c = medians(ctf);
-  const b = medians(baseline);
-  const ips = (ms: number) => (ms > 0 ? (batch / (ms / 1e3)).toFixed(1) : '-');
-  const r = (x: number, y: number) => (x > 0 && y > 0 ? `${(x / y).toFixed(2)}x` : '-');
-  console.log('\nstage by stage: ms per batch (images/s of that stage alone)');
-  printTable([
-    ['', 'stage 1', 'stage 2', 'VQ decode', 'total', 'images/s'],
-    [
-      `CTF (K = ${K})`,
-      `${c.stage1.toFixed(0)} (${ips(c.stage1)})`,
-      `${c.stage2.toFixed(0)} (${ips(c.stage2)})`,
-      `${c.decode.toFixed(0)} (${ips(c.decode)})`,
-      c.total.toFixed(0),
-      ips(c.total),
-    ],
-    [
-      `baseline (V = ${V})`,
-      `${b.stage1.toFixed(0)} (${ips(b.stage1)})`,
-      '-',
-      `${b.decode.toFixed(0)} (${ips(b.decode)})`,
-      b.total.toFixed(0),
-      ips(b.total),
-    ],
-    ['CTF/baseline time', r(c.stage1, b.stage1), '-', r(c.decode, b.decode), r(c.total, b.total), ''],
-  ]);
-  console.log(
-    `CTF images/s ÷ baseline images/s: ${(b.total / c.total).toFixed(2)}x (tokens only, without decode: ${((b.stage1 + b.stage2) / (c.stage1 + c.stage2)).toFixed(2)}x)`,
-  );
-
-  // KV cache against recomputing the whole prefix at every step (stage 1 only: stage 2 is one pass)
+/** Stage 1's KV cache against recomputing the whole prefix at every step (stage 2 is one pass). */
+function kvCacheVsRecompute(): void {
   stage1Ms(ctf.stage1, true, 1);
   const rows = [['stage 1', 'KV cache ms', 'recompute ms', 'cache speedup']];
   for (const [name, m] of [
@@ -146,6 +147,43 @@ try {
   }
   console.log('\nKV cache vs full recompute each step (generate(..., {useCache: false}))');
   printTable(rows);
+}
+
+try {
+  const systems: System[] = [
+    { name: `CTF (K = ${K})`, models: ctf, weights: 'fp32' },
+    { name: `baseline (V = ${V})`, models: baseline, weights: 'fp32' },
+    { name: `CTF, int8`, models: ctf, weights: 'int8' },
+    { name: `baseline, int8`, models: baseline, weights: 'int8' },
+  ];
+  const [c, b, c8, b8] = medians(systems) as [StageMs, StageMs, StageMs, StageMs];
+  const ips = (ms: number) => (ms > 0 ? (batch / (ms / 1e3)).toFixed(1) : '-');
+  const r = (x: number, y: number) => (x > 0 && y > 0 ? `${(x / y).toFixed(2)}x` : '-');
+  const row = (name: string, x: StageMs) => [
+    name,
+    `${x.stage1.toFixed(0)} (${ips(x.stage1)})`,
+    x.stage2 > 0 ? `${x.stage2.toFixed(0)} (${ips(x.stage2)})` : '-',
+    `${x.decode.toFixed(0)} (${ips(x.decode)})`,
+    x.total.toFixed(0),
+    ips(x.total),
+  ];
+  console.log('\nstage by stage: ms per batch (images/s of that stage alone)');
+  printTable([
+    ['', 'stage 1', 'stage 2', 'VQ decode', 'total', 'images/s'],
+    ...[c, b, c8, b8].map((x, i) => row(systems[i]!.name, x)),
+    ['CTF/baseline time (fp32)', r(c.stage1, b.stage1), '-', r(c.decode, b.decode), r(c.total, b.total), ''],
+  ]);
+  console.log(
+    `CTF images/s ÷ baseline images/s: ${(b.total / c.total).toFixed(2)}x (tokens only, without decode: ${((b.stage1 + b.stage2) / (c.stage1 + c.stage2)).toFixed(2)}x)`,
+  );
+  console.log(`int8 ÷ fp32 images/s: CTF ${(c.total / c8.total).toFixed(2)}x, baseline ${(b.total / b8.total).toFixed(2)}x`);
+  const share = (x: StageMs) => {
+    const sum = x.stage1 + x.stage2 + x.decode;
+    const pc = (v: number) => `${((100 * v) / sum).toFixed(0)}%`;
+    return `stage 1 ${pc(x.stage1)} / stage 2 ${pc(x.stage2)} / decode ${pc(x.decode)}`;
+  };
+  console.log(`time shares (of the summed stage medians): CTF ${share(c)}; baseline ${share(b)}`);
+  if (!paperSize) kvCacheVsRecompute();
 } finally {
   for (const m of [ctf.stage1, ctf.stage2, baseline.baseline, vq]) m.dispose();
   ctf.clusters.dispose();

@@ -6,16 +6,14 @@
 // alternate ours / PyTorch, so background load hits both alike; the ratio is of the medians.
 // Target: ours/PyTorch ≤ 1.1x.
 //   run: npx tsc -p tsconfig.json && node dist/bench/vq-decode.js   (VQ_BENCH_REPS, default 5)
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import * as T from '../src/torch/index.js';
 import { VQModel } from '../src/tokenizer/vq-model.js';
 import { VQ_16 } from '../src/tokenizer/vq-config.js';
-import { packageRoot } from '../src/util/package-root.js';
-import { PYTHON, ratio } from './python.js';
+import { ratio } from './python.js';
+import { startPythonSession } from './python-session.js';
 
 const reps = Number(process.env.VQ_BENCH_REPS ?? 5);
 const warmup = 1;
@@ -59,40 +57,24 @@ try {
 
   const ours: number[] = [];
   const theirs: number[] = [];
-  if (!existsSync(PYTHON)) {
-    console.log(`(PyTorch reference skipped: ${PYTHON} not found; apt-get install python3-torch)`);
-    for (let i = 0; i < warmup; i++) oursOnce();
-    for (let i = 0; i < reps; i++) ours.push(oursOnce());
-  } else {
-    // the same allocator policy as our addon (freed memory kept for reuse, see native/src/addon.cc)
-    // unless VQ_BENCH_STOCK_MALLOC=1: then glibc's default, as a plain `python3` run gets
-    const stock = process.env.VQ_BENCH_STOCK_MALLOC === '1';
-    const env = stock ? process.env : { ...process.env, MALLOC_MMAP_MAX_: '0', MALLOC_TRIM_THRESHOLD_: String(1 << 30) };
+  // the same allocator policy as our addon unless VQ_BENCH_STOCK_MALLOC=1: then glibc's default,
+  // as a plain `python3` run gets
+  const stock = process.env.VQ_BENCH_STOCK_MALLOC === '1';
+  const py = await startPythonSession('vq-decode_ref.py', [dir, String(warmup)], stock ? 'stock' : 'ours');
+  for (let i = 0; i < warmup; i++) oursOnce();
+  if (!py) for (let i = 0; i < reps; i++) ours.push(oursOnce());
+  else {
     console.log(`PyTorch side: ${stock ? "glibc's default allocator policy" : 'the same allocator policy as ours (MALLOC_MMAP_MAX_=0)'}`);
-    const py = spawn(PYTHON, [join(packageRoot, 'bench', 'vq-decode_ref.py'), dir, String(warmup)], {
-      stdio: ['pipe', 'pipe', 'inherit'],
-      env,
-    });
-    const lines = createInterface({ input: py.stdout })[Symbol.asyncIterator]();
-    const next = async (): Promise<Record<string, unknown>> => {
-      const r = await lines.next();
-      if (r.done) throw new Error(`${PYTHON} vq-decode_ref.py ended early (is torch installed?)`);
-      return JSON.parse(r.value) as Record<string, unknown>;
-    };
-    for (let i = 0; i < warmup; i++) oursOnce();
-    const ready = await next(); // the PyTorch warm-up ran while we warmed up too
     for (let i = 0; i < reps; i++) {
       ours.push(oursOnce());
-      py.stdin.write('run\n');
-      theirs.push((await next()).ms as number);
+      theirs.push((await py.request('run')).ms as number);
     }
-    py.stdin.end('end\n');
-    await new Promise((res) => py.on('close', res));
+    await py.close('end');
     const ref = new Float32Array(readFileSync(join(dir, 'decoded_torch.bin')).buffer.slice(0));
     let err = ref.length === image.length ? 0 : Infinity;
     for (let i = 0; i < image.length && err !== Infinity; i++) err = Math.max(err, Math.abs(image[i]! - ref[i]!));
     console.log(
-      `PyTorch: ${median(theirs).toFixed(0)} ms (torch ${String(ready.torch)}, ${String(ready.threads)} threads; runs ${theirs.map((x) => x.toFixed(0)).join(', ')})`,
+      `PyTorch: ${median(theirs).toFixed(0)} ms (torch ${String(py.ready.torch)}, ${String(py.ready.threads)} threads; runs ${theirs.map((x) => x.toFixed(0)).join(', ')})`,
     );
     console.log(`outputs differ by at most ${err.toExponential(2)}`);
   }

@@ -22,6 +22,7 @@
         "src/device_ops.cc",
         "src/dist_ops.cc",
         "src/linalg_ops.cc",
+        "src/fast_ops.cc",
         "src/addon.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
@@ -29,7 +30,8 @@
       "defines": ["NAPI_CPP_EXCEPTIONS", "NAPI_VERSION=8", "USE_C10D_GLOO", "_GLIBCXX_USE_CXX11_ABI=<(cxx11_abi)"],
       "cflags!": ["-fno-exceptions", "-fno-rtti"],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti"],
-      "cflags_cc": ["-std=c++17", "-fexceptions", "-frtti", "-O2", "-Wno-unused-parameter"],
+      "cflags_cc": ["-std=c++17", "-fexceptions", "-frtti", "-O2", "-Wno-unused-parameter", "-fopenmp"],
+      "ldflags": ["-fopenmp"],
       "conditions": [
         [
           "libtorch==''",

@@ -30,6 +30,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   RegisterDeviceOps(env, exports);
   RegisterDistOps(env, exports);
   RegisterLinalgOps(env, exports);
+  RegisterFastOps(env, exports);
   return exports;
 }
 

@@ -83,5 +83,6 @@ void RegisterAutogradOps(Napi::Env env, Napi::Object exports);
 void RegisterDeviceOps(Napi::Env env, Napi::Object exports);
 void RegisterDistOps(Napi::Env env, Napi::Object exports);
 void RegisterLinalgOps(Napi::Env env, Napi::Object exports);
+void RegisterFastOps(Napi::Env env, Napi::Object exports);
 
 }  // namespace ctf

@@ -44,6 +44,7 @@ export async function evalCommand(o: EvalCmdOptions): Promise<void> {
       evaluateRun({
         run: o.run,
         system: o.system,
+        weights: o.weights,
         n: o.n,
         classifier: o.classifier,
         reference: o.reference,

@@ -5,6 +5,7 @@ import { Command } from 'commander';
 import { CLUSTER_METHODS } from '../cluster/kmeans.js';
 import { STAGES } from '../ctf/index.js';
 import { MAX_PIXELS_ENV } from '../data/decode.js';
+import { PACKED_WEIGHTS } from '../models/gpt-packed.js';
 import { TOKENIZER_PRESETS } from '../tokenizer/presets.js';
 import { TOKEN_PRESETS } from '../train/presets.js';
 import { shippedPath } from '../util/package-root.js';
@@ -14,6 +15,8 @@ import { fraction, intList, nonNegInt, oneOf, positiveInt, positiveNumber } from
 import { addSamplingFlags } from './sampling-flags.js';
 
 const program = new Command();
+const WEIGHTS_HELP =
+  'sampling weights: fp32, or int8 (linear layers dynamic-quantized through oneDNN: approximate; see docs/benchmarks.md)';
 program
   .name('ctfgen')
   .description('Coarse-to-fine token prediction for class-conditional image generation (LlamaGen-compatible)')
@@ -191,6 +194,7 @@ tokenizer
 addComputeFlags(addSamplingFlags(program.command('sample')))
   .description('generate a PNG grid of images from a trained run (CTF: stage 1 + stage 2; or the baseline), or a .npz of N samples')
   .option('--run <dir>', 'run folder (the shipped Fashion-MNIST CTF run by default)', shippedPath('models/fashion-mnist/ctf'))
+  .option('--weights <fp32|int8>', WEIGHTS_HELP, oneOf(PACKED_WEIGHTS), 'fp32')
   .option('--class <id|name|all>', 'class id or name; all = one row per class', 'all')
   .option('--n <count>', 'images per class (grid), or in all (--npz)', positiveInt, 8)
   .option('--out <png>', 'output grid', 'samples.png')
@@ -267,6 +271,7 @@ const evalCmd = addComputeFlags(addSamplingFlags(program.command('eval')))
     'evaluate these images instead: a .npz (arr_0 uint8 [N, H, W, 3], as ADM / LlamaGen / VAR write) or an image folder',
   )
   .option('--n <count>', 'generated images (--run)', positiveInt, 1000)
+  .option('--weights <fp32|int8>', WEIGHTS_HELP, oneOf(PACKED_WEIGHTS), 'fp32')
   .option(
     '--classifier <ckpt>',
     "feature network: a ctfgen classifier or Inception-v3 weights (default: the classifier of the run's dataset)",

@@ -3,6 +3,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { SAMPLING_DEFAULTS, SAMPLING_KNOBS, samplingDefault, withSampling, type SamplingOverrides } from '../ctf/index.js';
 import { CFG_SCHEDULES, type CfgSchedule } from '../models/generate.js';
+import type { PackedWeights } from '../models/gpt-packed.js';
 import { SYSTEMS, type SystemKind } from '../run/load-run.js';
 import { nonNegInt, oneOf, positiveInt } from './parse.js';
 
@@ -13,6 +14,8 @@ export interface SamplingFlags {
   stage2Restrict: boolean;
   seed: number;
   batchSize?: number;
+  /** precision of the packed sampling weights (--weights) */
+  weights?: PackedWeights;
   [knob: string]: unknown;
 }
 

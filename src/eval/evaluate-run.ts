@@ -7,6 +7,7 @@ import { sampleImagesSpread } from '../sample/distributed.js';
 import type * as T from '../torch/index.js';
 import { resolveSampling, withSampling, type SamplingOverrides, type SamplingSettings } from '../ctf/index.js';
 import type { GenerationProgress } from '../sample/images.js';
+import type { PackedWeights } from '../models/gpt-packed.js';
 import { loadRun, type SystemKind } from '../run/load-run.js';
 import type { StopSignal } from '../util/progress.js';
 import { resolveEvalDefaults, type EvalDefaults } from './eval-defaults.js';
@@ -19,6 +20,8 @@ export interface EvalRunOptions {
   system?: SystemKind;
   /** generated images */
   n: number;
+  /** precision of the sampling weights (default fp32) */
+  weights?: PackedWeights;
   /** feature network: a ctfgen classifier or Inception-v3 (default: the classifier of the run's dataset, eval-defaults.ts) */
   classifier?: string;
   /** real images: a dataset spec, a .npz or an image folder (default: the test split of the run's dataset) */
@@ -46,7 +49,7 @@ export interface EvalRunOptions {
 export interface RunEvaluation extends EvaluationResult {
   run: string;
   system: SystemKind;
-  settings: SamplingSettings & { seed: number };
+  settings: SamplingSettings & { seed: number; weights?: PackedWeights };
   imagesPerSecond: number;
   seconds: { stage1: number; stage2: number; decode: number; total: number };
   reference: string;
@@ -64,7 +67,7 @@ export function parseSweep(s: string): { name: string; values: number[] } {
 
 export async function evaluateRun(o: EvalRunOptions): Promise<RunEvaluation[]> {
   const main = !o.group || o.group.rank === 0;
-  const run = await loadRun(o.run, o.system);
+  const run = await loadRun(o.run, o.system, { weights: o.weights });
   let network: Awaited<ReturnType<typeof loadFeatureNetwork>> | null = null;
   try {
     const d = await resolveEvalDefaults({
@@ -95,7 +98,7 @@ export async function evaluateRun(o: EvalRunOptions): Promise<RunEvaluation[]> {
         ...m,
         run: o.run,
         system: run.kind,
-        settings: { ...resolveSampling(sampling), seed },
+        settings: { ...resolveSampling(sampling), seed, weights: o.weights ?? 'fp32' },
         imagesPerSecond: o.n / total,
         seconds: { ...r.seconds, total },
         reference: d.reference,

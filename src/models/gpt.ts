@@ -2,10 +2,11 @@
 // RMSNorm, 2-D RoPE, causal attention and SwiGLU FFN. Module names match LlamaGen's state dict.
 // Used for stage 1 (vocabulary = coarse labels), the fine-token baseline, and (with full attention
 // and coarse-label inputs) the stage-2 auxiliary model.
-import { cat, dropout, keep, noGrad, rand, sdpa, where, type Tensor } from '../torch/index.js';
+import { cat, currentDevice, currentPrecision, dropout, isGradEnabled, keep, noGrad, rand, sdpa, where, type Tensor } from '../torch/index.js';
 import { Embedding, Linear, Module, RMSNorm } from '../nn/index.js';
 import { ffnHidden, resolveGPTConfig, type GPTConfig } from './gpt-config.js';
 import { KVCache } from './kv-cache.js';
+import { embedRows, PackedGPT, type PackedWeights } from './gpt-packed.js';
 import { applyRope, ropeTable2d, type RopeTable } from './rope2d.js';
 
 class Attention extends Module {
@@ -101,6 +102,16 @@ export class GPT extends Module {
   readonly output: Linear;
   /** cos/sin for every sequence slot: [clsTokenNum + blockSize, headDim/2] (not a parameter). */
   readonly rope: RopeTable;
+  /**
+   * How forward, prefill and decodeStep compute in inference (eval mode, gradients off): 'packed'
+   * (default) through packed weights and fused ops (gpt-packed.ts; the packed copies take as much
+   * memory again as the weights they copy), 'modules' through the layer-by-layer forward, the
+   * reference. Training and gradient-recording calls always take the module path.
+   */
+  inferencePath: 'packed' | 'modules' = 'packed';
+  /** Precision of the packed weights (the packed path only). */
+  packedWeights: PackedWeights = 'fp32';
+  #packed: PackedGPT | null = null;
 
   constructor(config: GPTConfig) {
     super();
@@ -149,6 +160,8 @@ export class GPT extends Module {
     this.#checkInputs(classes, tokens);
     const c = this.config;
     const x = cat([this.clsEmbedding.forward(classes, this.training), this.tokEmbeddings.forward(tokens)], 1);
+    const packed = this.#packedPath();
+    if (packed) return packed.forward(x);
     let h = dropout(x, c.tokenDropout, this.training);
     const rope = this.#ropeRows(0, h.size(1));
     for (const layer of this.layers) h = layer.forward(h, rope);
@@ -163,6 +176,7 @@ export class GPT extends Module {
 
   /** Cached forward of embeddings [B, t, dim] at sequence positions start..start+t-1 → [B, t, V]. */
   #cached(x: Tensor, cache: KVCache, start: number): Tensor {
+    cache.checkCapacity(start, x.size(1));
     let h = x;
     const rope = this.#ropeRows(start, h.size(1));
     this.layers.forEach((layer, i) => (h = layer.forward(h, rope, { kv: cache, layer: i, start })));
@@ -170,18 +184,43 @@ export class GPT extends Module {
     return this.#head(h);
   }
 
+  /** The packed weights when this call may take the packed path (repacked when stale), else null. */
+  #packedPath(): PackedGPT | null {
+    // the packed kernels are CPU float32 (or int8) code: CUDA and bf16 autocast take the module path
+    if (this.inferencePath !== 'packed' || this.training || isGradEnabled()) return null;
+    if (currentDevice() !== 'cpu' || currentPrecision() !== 'fp32') return null;
+    if (this.#packed && (this.#packed.weights !== this.packedWeights || !this.#packed.fresh)) this.#dropPacked();
+    return (this.#packed ??= new PackedGPT(this, this.packedWeights));
+  }
+
+  #dropPacked(): void {
+    this.#packed?.dispose();
+    this.#packed = null;
+  }
+
   /** Fills the cache with the class token; returns the logits of the first image token [B, V]. */
   prefill(classes: Tensor, cache: KVCache): Tensor {
     this.#checkInputs(classes);
+    const packed = this.config.clsTokenNum === 1 ? this.#packedPath() : null;
+    if (packed) return packed.step(cache, 0, embedRows(this.clsEmbedding.embeddingTable.weight, classes));
     return this.#cached(this.clsEmbedding.forward(classes, false), cache, 0).select(1, 0);
   }
 
   /** Feeds one token per row (int64 [B]) at the next position; returns the next logits [B, V]. */
   decodeStep(tokens: Tensor, cache: KVCache): Tensor {
+    const packed = this.#packedPath();
+    if (packed) return packed.step(cache, cache.length, embedRows(this.tokEmbeddings.weight, tokens));
     return this.#cached(this.tokEmbeddings.forward(tokens.unsqueeze(1)), cache, cache.length).select(1, 0);
   }
 
+  /** Training frees the packed copies (they serve inference only). */
+  override train(on = true): this {
+    if (on) this.#dropPacked();
+    return super.train(on);
+  }
+
   override dispose(): void {
+    this.#dropPacked();
     super.dispose();
     this.rope.cos.dispose();
     this.rope.sin.dispose();

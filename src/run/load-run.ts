@@ -4,6 +4,7 @@ import { loadClusters } from '../cluster/cluster-file.js';
 import { autoregressive, codeClusters, type Stage, type TokenModels } from '../ctf/index.js';
 import { loadCheckpoint, type CheckpointMeta } from '../io/index.js';
 import { GPT } from '../models/gpt.js';
+import type { PackedWeights } from '../models/gpt-packed.js';
 import type { GPTConfig } from '../models/gpt-config.js';
 import { loadWeights } from '../nn/index.js';
 import { openTokenizer, type Tokenizer } from '../tokenizer/tokenizer-file.js';
@@ -48,8 +49,13 @@ export function defaultSystem(run: RunDir): SystemKind {
   return run.has('stage1') || run.has('stage2') ? 'ctf' : 'baseline';
 }
 
+export interface LoadOptions {
+  /** precision of the packed weights sampling decodes with (default fp32; int8 is approximate) */
+  weights?: PackedWeights;
+}
+
 /** kind: which system to load when a run holds both. */
-export async function loadRun(dir: string, kind?: SystemKind): Promise<LoadedRun> {
+export async function loadRun(dir: string, kind?: SystemKind, o: LoadOptions = {}): Promise<LoadedRun> {
   if (kind !== undefined && !SYSTEMS.includes(kind)) throw new Error(`system must be ${SYSTEMS.join(' or ')}, got '${kind}'`);
   const run = new RunDir(dir);
   const info = run.readInfo();
@@ -88,6 +94,7 @@ export async function loadRun(dir: string, kind?: SystemKind): Promise<LoadedRun
             ['stage2', models.stage2],
           ]
         : [['baseline', models.baseline]];
+    for (const [, m] of stages) m.packedWeights = o.weights ?? 'fp32';
     for (const [stage, m] of stages)
       if (m.config.numClasses !== info.numClasses)
         throw new Error(

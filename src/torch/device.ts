@@ -17,13 +17,20 @@ export const currentDevice = (): string => N.device();
 /** CUDA devices this addon can use (0 for a libtorch without CUDA, like Debian's). */
 export const cudaDeviceCount = (): number => N.cudaDeviceCount();
 
+let precisionNow: Precision = 'fp32';
+/** The precision forward passes run in now (withPrecision). */
+export const currentPrecision = (): Precision => precisionNow;
+
 /** Runs fn with forward ops in the given precision (autocast for bf16), restoring the previous one. */
 export function withPrecision<R>(precision: Precision | undefined, fn: () => R): R {
   if (precision === undefined || precision === 'fp32') return fn();
   const prev = N.setAutocast('bfloat16');
+  const prevPrecision = precisionNow;
+  precisionNow = precision;
   try {
     return fn();
   } finally {
     N.setAutocast(prev);
+    precisionNow = prevPrecision;
   }
 }

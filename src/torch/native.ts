@@ -9,6 +9,8 @@ import { packageRoot } from '../util/package-root.js';
 export type Handle = { readonly __handle: unique symbol };
 import type { DType } from '../util/tensor-types.js';
 export type { DType };
+/** Opaque packed linear weight (fast_ops.cc), released by freePacked. */
+export type PackedHandle = { readonly __packed: unique symbol };
 type H = Handle;
 type Num = H | number;
 type Arr = Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array | Uint16Array;
@@ -190,6 +192,16 @@ export interface NativeBinding {
   distAllGather(g: GroupHandle, t: H, timeoutMs?: number): H[];
   distBarrier(g: GroupHandle, timeoutMs?: number): void;
   distBackends(): DistBackend[];
+  packLinear(w: H, kind: 'fp32' | 'int8'): PackedHandle;
+  freePacked(p: PackedHandle): void;
+  linearInto_(dst: H, x: H, p: PackedHandle, accumulate: boolean): void;
+  linearPacked(x: H, p: PackedHandle): H;
+  rmsNormInto_(dst: H, x: H, w: H, eps: number): void;
+  swigluInto_(dst: H, gateUp: H): void;
+  embeddingInto_(dst: H, weight: H, idx: H): void;
+  decodeAttention_(qkv: H, cos: H, sin: H, kCache: H, vCache: H, pos: number, out: H, work: H, scale: number): void;
+  ropeHeads_(qkv: H, cos: H, sin: H, start: number, q: H, k: H, v: H): void;
+  versionSum(hs: H[]): number;
 }
 
 /** Opaque c10d process-group handle. */
