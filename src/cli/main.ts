@@ -346,9 +346,18 @@ program
 program
   .command('study')
   .description('run (or resume) a reproduction study end to end and rewrite its report; finished steps are skipped')
-  .argument('[study]', 'fashion-mnist | emoji', 'fashion-mnist')
+  .argument(
+    '[study]',
+    'fashion-mnist | emoji | fashion-mnist-points (study v2 part A: operating points of the shipped models, no training)',
+    'fashion-mnist',
+  )
   .option('--report-only', 'only rewrite the report from the files the study wrote')
   .action(async (name: string, o: { reportOnly?: boolean }) => {
+    if (name === 'fashion-mnist-points') {
+      const { pointsCommand } = await import('./points-cmd.js');
+      console.log(`wrote ${await pointsCommand()}`);
+      return;
+    }
     const { runNamedStudy } = await import('../study/runner.js');
     const r = await runNamedStudy(name, o);
     console.log(`wrote ${r.report}`);

@@ -6,6 +6,8 @@
  *   folder:<path>                <path>/<class name>/*.png|jpg|jpeg
  *   idx:<images>,<labels>[,<K>]  any MNIST-format IDX pair (raw or .gz); K: the class count
  *   fixture                      the committed tiny Fashion-MNIST sample (300 images)
+ *   <spec>@<from>:<to>           samples from..to-1 of any of them, in order (a held-out part of a
+ *                                split, e.g. fashion-mnist:train@55000:60000 for validation)
  */
 
 import { resolve } from 'node:path';
@@ -34,10 +36,33 @@ export interface OpenDatasetOptions {
 }
 
 export const DATASET_SPEC_HELP =
-  'fashion-mnist[:train|test], emoji-google, emoji-twitter, folder:<path>, idx:<images>,<labels>[,<classes>], fixture';
+  'fashion-mnist[:train|test], emoji-google, emoji-twitter, folder:<path>, idx:<images>,<labels>[,<classes>], fixture; <spec>@<from>:<to> for a range';
+
+/** A spec's base and its sample range (`<spec>@<from>:<to>`), or no range. */
+export function datasetRange(spec: string): { base: string; range: { from: number; to: number } | null } {
+  const m = /^(.*)@(\d+):(\d+)$/.exec(spec.trim());
+  if (!m) return { base: spec.trim(), range: null };
+  const from = Number(m[2]);
+  const to = Number(m[3]);
+  if (!(from < to)) throw new Error(`dataset spec "${spec}": the range ${from}:${to} is empty; write <spec>@<from>:<to> with from < to`);
+  return { base: m[1]!, range: { from, to } };
+}
 
 /** Opens a dataset from a spec string (see the module comment). */
 export function openDataset(spec: string, opts: OpenDatasetOptions = {}): U8ImageDataset {
+  const { base, range } = datasetRange(spec);
+  if (range) {
+    const { limit, ...rest } = opts;
+    const whole = openDataset(base, rest);
+    if (range.to > whole.length)
+      throw new Error(`dataset spec "${spec}": ${base} has ${whole.length} samples, fewer than the range's end ${range.to}`);
+    const part = subset(
+      whole,
+      Array.from({ length: range.to - range.from }, (_, k) => range.from + k),
+      `${whole.name}@${range.from}:${range.to}`,
+    );
+    return limit !== undefined ? limitDataset(part, limit) : part;
+  }
   const s = spec.trim();
   let ds: U8ImageDataset;
   let limited = false;
@@ -86,6 +111,8 @@ export function openDataset(spec: string, opts: OpenDatasetOptions = {}): U8Imag
  * datasets this way, so they can be matched later from any working directory.
  */
 export function canonicalDatasetSpec(spec: string): string {
+  const { base, range } = datasetRange(spec);
+  if (range) return `${canonicalDatasetSpec(base)}@${range.from}:${range.to}`;
   const s = spec.trim();
   if (s === 'fashion-mnist') return 'fashion-mnist:train';
   if (s.startsWith('folder:') && s.length > 'folder:'.length) return `folder:${resolve(s.slice('folder:'.length))}`;

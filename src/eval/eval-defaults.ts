@@ -10,7 +10,7 @@
 // different working directories still match.
 import { existsSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { canonicalDatasetSpec } from '../data/open.js';
+import { canonicalDatasetSpec, datasetRange } from '../data/open.js';
 import { readCheckpointMeta } from '../io/index.js';
 import { packageRoot } from '../util/package-root.js';
 import { CLASSIFIER_KIND } from './train-classifier.js';
@@ -92,7 +92,8 @@ export async function classifierForReference(
 
 /** The reference and feature network for a dataset (see the module comment); throws with the fix when there is none. */
 export async function resolveEvalDefaults(o: EvalDefaultsInput): Promise<EvalDefaults> {
-  const dataset = canonicalDatasetSpec(o.dataset);
+  // a range of a dataset (fashion-mnist:train@0:55000) is measured as the dataset it is part of
+  const dataset = canonicalDatasetSpec(datasetRange(o.dataset).base);
   const dir = o.modelsDir ?? SHIPPED_MODELS_DIR;
   const candidates = await findClassifiers(dir, o.classifier);
   const own = candidates.find((c) => c.dataset === dataset) ?? null;

@@ -226,6 +226,8 @@ export type PrecisionRecallSets = 'equal' | 'all';
 
 export interface EvaluationResult {
   fid: number;
+  /** FID's two parts: ‖μ1 − μ2‖² and the covariance term */
+  fidTerms?: { mean: number; cov: number };
   /** FID of the spatial features (NaN when the network or the reference has none) */
   sfid: number;
   /** KID mean and standard deviation over subsets (NaN without real features) */
@@ -279,7 +281,8 @@ export async function evaluateImages(o: EvaluateImagesOptions): Promise<Evaluati
   const source = o.images instanceof Float32Array ? imageBatches(o.images, c * s * s, o.batchSize ?? defaultBatch(model.config)) : o.images;
   const out = await collectOutputs(model, source, o.labels);
   if (out.n < 2) throw new RangeError(`evaluateImages: need at least 2 images, got ${out.n}`);
-  const fid = frechetTerms(featureStats({ data: out.features, dim: featureDim }), stats).fid;
+  const terms = frechetTerms(featureStats({ data: out.features, dim: featureDim }), stats);
+  const fid = terms.fid;
   const refSpatial = ref?.spatial ?? null;
   const sfid = out.spatial && refSpatial ? frechetTerms(featureStats({ data: out.spatial, dim: refSpatial.dim }), refSpatial).fid : NaN;
   const is = inceptionScore(out.probs, numClasses, o.splits ?? 10);
@@ -304,7 +307,19 @@ export async function evaluateImages(o: EvaluateImagesOptions): Promise<Evaluati
     for (let i = 0; i < out.n; i++) if (out.predictions[i] === out.labels[i]) correct++;
     classAccuracy = correct / out.n;
   }
-  return { fid, sfid, kid: kid.mean, kidStd: kid.std, isMean: is.mean, isStd: is.std, precision, recall, classAccuracy, n: out.n };
+  return {
+    fid,
+    fidTerms: { mean: terms.meanTerm, cov: terms.covTerm },
+    sfid,
+    kid: kid.mean,
+    kidStd: kid.std,
+    isMean: is.mean,
+    isStd: is.std,
+    precision,
+    recall,
+    classAccuracy,
+    n: out.n,
+  };
 }
 
 export interface ReferenceStatsOptions {

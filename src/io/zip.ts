@@ -386,6 +386,8 @@ export interface ZipWriteEntry {
  * (atomic.ts: a killed writer leaves no partial archive at `path`). ZIP64 records are used where
  * sizes or offsets need them, or everywhere with `forceZip64`. Memory does not grow with the sizes.
  */
+const ZIP_EPOCH = new Date(1980, 0, 1);
+
 export async function writeZipAtomic(path: string, entries: ZipWriteEntry[], opts: { forceZip64?: boolean } = {}): Promise<void> {
   const zip = new yazl.ZipFile();
   const out = zip.outputStream as Readable;
@@ -396,7 +398,8 @@ export async function writeZipAtomic(path: string, entries: ZipWriteEntry[], opt
   zip.on('error', (err: Error) => out.destroy(err));
   const forceZip64Format = opts.forceZip64 ?? false;
   for (const e of entries) {
-    zip.addReadStreamLazy(e.name, { compress: false, size: e.size, forceZip64Format, mtime: new Date() }, (cb) => {
+    // a fixed entry time (the zip epoch): the same arrays always make the same bytes
+    zip.addReadStreamLazy(e.name, { compress: false, size: e.size, forceZip64Format, mtime: ZIP_EPOCH }, (cb) => {
       const src = Readable.from(e.data instanceof Uint8Array ? [e.data] : e.data, { objectMode: false });
       src.on('error', (err: Error) => out.destroy(err));
       cb(null, src);

@@ -6,10 +6,25 @@ import { emojiPackageDir } from '../../src/data/emoji.js';
 import { fashionMnistAvailable } from '../../src/data/fashion-mnist.js';
 import { fixtureDir } from '../../src/data/fixture.js';
 import { encodeIdx } from '../../src/data/idx.js';
-import { openDataset } from '../../src/data/open.js';
+import { canonicalDatasetSpec, openDataset } from '../../src/data/open.js';
 import { tempDir } from './helpers.js';
 
 describe('openDataset', () => {
+  test('<spec>@<from>:<to> is that range of the dataset, in order; bad ranges are named', () => {
+    const whole = openDataset('fixture');
+    const part = openDataset('fixture@100:150');
+    assert.equal(part.length, 50);
+    assert.equal(part.name, `${whole.name}@100:150`);
+    for (const k of [0, 17, 49]) {
+      assert.deepEqual(part.getU8!(k), whole.getU8!(100 + k));
+      assert.equal(part.labelAt(k), whole.labelAt(100 + k));
+    }
+    assert.equal(openDataset('fixture@100:150', { limit: 10 }).length, 10);
+    assert.throws(() => openDataset('fixture@250:400'), /has 300 samples, fewer than the range's end 400/);
+    assert.throws(() => openDataset('fixture@5:5'), /the range 5:5 is empty/);
+    assert.equal(canonicalDatasetSpec('fashion-mnist@0:5000'), 'fashion-mnist:train@0:5000');
+  });
+
   test('fixture resolves from the package root, not the cwd', () => {
     const cwd = process.cwd();
     try {

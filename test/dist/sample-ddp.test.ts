@@ -60,6 +60,34 @@ test('sampling in 2 processes writes the same grid and images as 1', { skip: !sh
 });
 
 test(
+  '.npz samples in 2 processes (shards taken in turn) are the bytes 1 process writes',
+  { skip: !shipped && 'no shipped models' },
+  async () => {
+    // 14 images in shards of 4 (4 shards: ranks 0 and 1 take two each), batches of 2
+    await both(
+      (tag) => [
+        'sample',
+        '--run',
+        run,
+        '--n',
+        '14',
+        '--seed',
+        '5',
+        '--batch-size',
+        '2',
+        '--shard-size',
+        '4',
+        '--npz',
+        join(d, `${tag}.npz`),
+      ],
+      2,
+    );
+    assert.ok(readFileSync(join(d, 'many.npz')).equals(readFileSync(join(d, 'one.npz'))), 'the .npz files differ');
+    assert.ok(!existsSync(join(d, 'many.npz.shards')), 'shards left behind');
+  },
+);
+
+test(
   'evaluation in 3 processes (batches of 4: 4 + 4 + 3 images) measures what 1 does',
   { skip: !shipped && 'no shipped models' },
   async () => {
