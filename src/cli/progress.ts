@@ -17,7 +17,7 @@ export function progress(label: string, total: number, startAt = 0): Progress {
   if (process.stderr.isTTY) {
     const bar = new cliProgress.SingleBar(
       {
-        format: `${label} [{bar}] {value}/{total} {percentage}% | {rate}/s | ETA {eta_formatted} {info}`,
+        format: `${label} [{bar}] {value}/{total} {percentage}% | {rate} | ETA {eta_formatted} {info}`,
         stream: process.stderr,
         hideCursor: true,
         etaBuffer: 50,
@@ -25,10 +25,10 @@ export function progress(label: string, total: number, startAt = 0): Progress {
       cliProgress.Presets.shades_classic,
     );
     const start = Date.now();
-    bar.start(total, startAt, { rate: '0', info: '' });
+    bar.start(total, startAt, { rate: '-', info: '' });
     return {
       update(done, fields = {}) {
-        const rate = ((done - startAt) / Math.max((Date.now() - start) / 1000, 1e-3)).toFixed(1);
+        const rate = rateText((done - startAt) / Math.max((Date.now() - start) / 1000, 1e-3));
         bar.update(done, { rate, info: formatFields(fields) });
       },
       stop: () => bar.stop(),
@@ -44,10 +44,16 @@ export function progress(label: string, total: number, startAt = 0): Progress {
       const secs = (now - start) / 1000;
       const rate = (done - startAt) / Math.max(secs, 1e-3);
       const eta = rate > 0 ? (total - done) / rate : 0;
-      process.stderr.write(`${label} ${done}/${total} | ${rate.toFixed(1)}/s | ETA ${eta.toFixed(0)}s ${formatFields(fields)}\n`);
+      process.stderr.write(`${label} ${done}/${total} | ${rateText(rate)} | ETA ${eta.toFixed(0)}s ${formatFields(fields)}\n`);
     },
     stop() {},
   };
+}
+
+/** Items per second, or seconds per item when items are slower than one a second. */
+function rateText(perSecond: number): string {
+  if (!(perSecond > 0)) return '-';
+  return perSecond >= 1 ? `${perSecond.toFixed(1)}/s` : `${(1 / perSecond).toFixed(1)} s each`;
 }
 
 function formatFields(fields: Record<string, string | number>): string {

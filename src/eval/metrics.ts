@@ -18,6 +18,7 @@ import { featureStats, frechetTerms, loadStats, saveStats, statsCachePath, type 
 import { inceptionScore } from './inception-score.js';
 import { kernelInceptionDistance, type KidOptions } from './kid.js';
 import { precisionRecall, type PrecisionRecallOptions } from './precision-recall.js';
+import { concatTyped } from '../util/typed-arrays.js';
 
 /** Features and class probabilities of a set of images. */
 export interface ClassifierOutputs {
@@ -46,15 +47,7 @@ class Collector {
     this.n += o.predictions.length;
   }
   finish(): ClassifierOutputs & { labels: Int32Array | null } {
-    const join = <A extends Float32Array | Int32Array>(parts: A[], make: (n: number) => A): A => {
-      const out = make(parts.reduce((a, p) => a + p.length, 0));
-      let o = 0;
-      for (const p of parts) {
-        out.set(p, o);
-        o += p.length;
-      }
-      return out;
-    };
+    const join = concatTyped;
     const c = this.chunks;
     const f32 = (n: number) => new Float32Array(n);
     const i32 = (n: number) => new Int32Array(n);
