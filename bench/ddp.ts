@@ -10,7 +10,7 @@
 // configuration runs twice, alternating, and the better rate counts (the machine may be shared).
 //   run: npx tsc -p tsconfig.json && node dist/bench/ddp.js [--steps 12] [--skip-trainers] [--skip-allreduce]
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -55,7 +55,8 @@ async function worker(trainer: Trainer, data: string, dir: string, steps: number
   mkdirSync(dir, { recursive: true });
   const group = startProcess('cpu');
   const r = rate();
-  const common = { group, onProgress: r.onProgress };
+  // each configuration runs twice into the same folder
+  const common = { group, onProgress: r.onProgress, overwrite: true };
   if (trainer === 'tokenizer') {
     (await trainTokenizer({ ...common, preset: 'fashion-mnist', out: join(dir, 'tok.safetensors'), steps, valImages: 8 })).model.dispose();
   } else if (trainer === 'classifier') {
@@ -67,7 +68,8 @@ async function worker(trainer: Trainer, data: string, dir: string, steps: number
       ...common,
       stage: trainer,
       run: join(dir, 'run'),
-      tokenizer: 'random',
+      // a stand-in for the tokenizer file run.json must name (the tokens are random)
+      tokenizer: join(data, 'random.safetensors'),
       trainCache: join(data, 'cache.safetensors'),
       clusters: trainer === 'baseline' ? undefined : join(data, 'clusters.safetensors'),
       model: p.model,
@@ -132,6 +134,7 @@ async function randomTokenData(dir: string): Promise<void> {
   const codes = T.randint(0, V, [n * 2 * L], 'int32').toInt32Array();
   const labels = T.randint(0, 10, [n], 'int32').toInt32Array();
   const names = Array.from({ length: 10 }, (_, i) => `class ${i}`);
+  writeFileSync(join(dir, 'random.safetensors'), '');
   await saveTokenCache(join(dir, 'cache.safetensors'), {
     codes,
     labels,
