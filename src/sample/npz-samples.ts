@@ -99,7 +99,9 @@ export async function writeNpzSamples(o: NpzSamplesOptions): Promise<{ sampled: 
   const ranks = o.ranks ?? { rank: 0, size: 1, barrier: () => {} };
   const main = ranks.rank === 0;
   const finished = () => shards.filter(([first]) => existsSync(join(dir, shardName(first))));
-  if (existsSync(planPath)) {
+  // every rank looks before any writes (the barrier), so all see the same folder
+  const planned = existsSync(planPath);
+  if (planned) {
     if (!o.resume)
       throw new Error(
         `${dir} holds an interrupted run (${finished().length} of ${shards.length} shards); pass --resume to continue it, or delete the folder`,
@@ -107,7 +109,9 @@ export async function writeNpzSamples(o: NpzSamplesOptions): Promise<{ sampled: 
     const old = JSON.parse(readTextFileSync(planPath, { what: 'a samples plan', maxBytes: 1 << 20 })) as typeof plan;
     if (JSON.stringify(old) !== JSON.stringify(plan))
       throw new Error(`${dir} was started with other settings (${planPath}: ${JSON.stringify(old)}); delete it to start again`);
-  } else if (main) {
+  }
+  ranks.barrier();
+  if (!planned && main) {
     mkdirSync(dir, { recursive: true });
     await writeJsonAtomic(planPath, plan);
   }
