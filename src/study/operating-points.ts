@@ -122,28 +122,44 @@ export async function runOperatingPoints(c: OperatingPointsConfig): Promise<Oper
       return { images: sampleImages(runs[s], { classes: labels, seed, sampling, batchSize: c.batchSize ?? 100 }), labels };
     };
 
-    // held-out real images in the generators' pixel space, their tokens and their coarse maps
     const ctf = runs.ctf;
     if (ctf.models.kind !== 'ctf') throw new Error(`${c.runs.ctf} is not a CTF run`);
-    const tok = ctf.tokenizer;
-    const val = openDataset(c.validation);
-    const real = batches(val, { batchSize: val.length, shuffle: false, transform: tok.transform }).next().value!;
-    const labels = Int32Array.from(real.labels);
-    const codes = encodeDataset(tok, c.validation, { flip: false }).codes;
     const codeToLabel = ctf.models.clusters.codeToLabel.toInt32Array();
-    const coarse = codes.map((code) => codeToLabel[code]!);
+    // the validation images in the generators' pixel space, their tokens and coarse maps: read and
+    // encoded once, and only when a measurement still to be made needs them (not on a resume)
+    let held: { images: SampledImages; labels: Int32Array; codes: Int32Array; coarse: Int32Array } | null = null;
+    const validationSet = () => {
+      if (held) return held;
+      const tok = ctf.tokenizer;
+      const ds = openDataset(c.validation);
+      const {
+        n,
+        c: ch,
+        h,
+        w,
+        images,
+        labels,
+      } = batches(ds, { batchSize: ds.length, shuffle: false, transform: tok.transform }).next().value!;
+      const codes = encodeDataset(tok, c.validation, { flip: false }).codes;
+      const real = { images, shape: [n, ch, h, w] as SampledImages['shape'], tokens: codes, seconds: { stage1: 0, stage2: 0, decode: 0 } };
+      return (held = { images: real, labels: Int32Array.from(labels), codes, coarse: codes.map((code) => codeToLabel[code]!) });
+    };
+    const fromValidation = (images: (v: NonNullable<typeof held>) => SampledImages) => () => {
+      const v = validationSet();
+      return { images: images(v), labels: v.labels };
+    };
 
     const references = {
-      real: await measure('reference-real', 'report', () => ({
-        images: {
-          images: real.images,
-          shape: [real.n, real.c, real.h, real.w],
-          tokens: codes,
-          seconds: { stage1: 0, stage2: 0, decode: 0 },
-        },
-        labels,
-      })),
-      reconstruction: await measure('reference-reconstruction', 'report', () => ({ images: decodeTokenMaps(ctf, codes), labels })),
+      real: await measure(
+        'reference-real',
+        'report',
+        fromValidation((v) => v.images),
+      ),
+      reconstruction: await measure(
+        'reference-reconstruction',
+        'report',
+        fromValidation((v) => decodeTokenMaps(ctf, v.codes)),
+      ),
     };
 
     const sweep = {} as OperatingPointsResult['sweep'];
@@ -179,17 +195,20 @@ export async function runOperatingPoints(c: OperatingPointsConfig): Promise<Oper
     }
 
     const stage2 = (name: string, sampling: SamplingOverrides) =>
-      measure(name, 'report', () => ({ images: refineImages(ctf, { classes: labels, coarse, seed: 0, sampling }), labels }), {
-        system: 'ctf',
-        settings: { ...sampling, seed: 0 },
-      });
+      measure(
+        name,
+        'report',
+        fromValidation((v) => refineImages(ctf, { classes: v.labels, coarse: v.coarse, seed: 0, sampling })),
+        { system: 'ctf', settings: { ...sampling, seed: 0 } },
+      );
     const breakdown = {
       stage2Sampled: await stage2('breakdown-true-coarse-stage2-sampled', {}),
       stage2Argmax: await stage2('breakdown-true-coarse-stage2-argmax', { stage2: { topK: 1 } }),
-      randomMember: await measure('breakdown-true-coarse-random-member', 'report', () => ({
-        images: decodeTokenMaps(ctf, randomMembers(coarse, codeToLabel, 0)),
-        labels,
-      })),
+      randomMember: await measure(
+        'breakdown-true-coarse-random-member',
+        'report',
+        fromValidation((v) => decodeTokenMaps(ctf, randomMembers(v.coarse, codeToLabel, 0))),
+      ),
     };
     const { onProgress: _p, ...config } = c;
     return { config, references, sweep, best, matched, breakdown };
