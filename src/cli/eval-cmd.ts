@@ -45,6 +45,7 @@ export async function evalCommand(o: EvalCmdOptions): Promise<void> {
         run: o.run,
         system: o.system,
         weights: o.weights,
+        step: o.step,
         n: o.n,
         classifier: o.classifier,
         reference: o.reference,

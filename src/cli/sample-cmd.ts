@@ -63,7 +63,7 @@ export async function sampleCommand(o: SampleCmdOptions): Promise<void> {
 }
 
 async function sampleWith(o: SampleCmdOptions, group: ProcessGroup | null): Promise<void> {
-  const run = await loadRun(o.run, o.system, { weights: o.weights });
+  const run = await loadRun(o.run, o.system, { weights: o.weights, step: o.step });
   const bar = progressReporter();
   try {
     const names = run.info.classNames;

@@ -25,7 +25,7 @@ export async function sampleNpzCommand(o: SampleNpzOptions): Promise<void> {
 }
 
 async function sampleNpzWith(o: SampleNpzOptions, group: ProcessGroup | null): Promise<void> {
-  const run = await loadRun(o.run, o.system, { weights: o.weights });
+  const run = await loadRun(o.run, o.system, { weights: o.weights, step: o.step });
   const bar = progressReporter();
   try {
     const sampling = samplingFromFlags(o);

@@ -16,6 +16,8 @@ export interface SamplingFlags {
   batchSize?: number;
   /** precision of the packed sampling weights (--weights) */
   weights?: PackedWeights;
+  /** the weights kept at this training step (--step) */
+  step?: number;
   [knob: string]: unknown;
 }
 
@@ -29,6 +31,7 @@ const number = (v: string): number => {
 
 export function addSamplingFlags(cmd: Command): Command {
   cmd.option('--system <kind>', `${SYSTEMS.join(' | ')} (when a run holds both)`, oneOf(SYSTEMS));
+  cmd.option('--step <n>', 'the weights kept at this training step (`train --keep-every`) instead of the final ones', positiveInt);
   for (const k of SAMPLING_KNOBS) cmd.option(`--${k.name} <v>`, `${k.help} (default ${samplingDefault(k.name)})`, number);
   return cmd
     .option('--cfg-schedule <s>', `${CFG_SCHEDULES.join(' | ')} (default ${SAMPLING_DEFAULTS.cfgSchedule})`, oneOf(CFG_SCHEDULES))

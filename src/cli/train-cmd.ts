@@ -28,6 +28,7 @@ export interface TrainCmdOptions extends ComputeFlags {
   overwrite?: boolean;
   validateEvery?: number;
   saveEvery?: number;
+  keepEvery?: number;
   stage2Mask?: boolean;
   stage2Causal?: boolean;
   /** token, residual and FFN dropout */
@@ -64,6 +65,7 @@ export async function trainCommand(stage: Stage, o: TrainCmdOptions): Promise<vo
         overwrite: o.overwrite,
         validateEvery: o.validateEvery ?? p.validateEvery,
         saveEvery: o.saveEvery ?? p.saveEvery,
+        keepEvery: o.keepEvery,
         stage2: stage === 'stage2' ? { maskedLoss: o.stage2Mask ?? false, attention: o.stage2Causal ? 'causal' : 'full' } : undefined,
         onProgress: bar,
         onWarning: warn,

@@ -22,6 +22,8 @@ export interface EvalRunOptions {
   n: number;
   /** precision of the sampling weights (default fp32) */
   weights?: PackedWeights;
+  /** evaluate the weights kept at this training step instead of the final ones */
+  step?: number;
   /** feature network: a ctfgen classifier or Inception-v3 (default: the classifier of the run's dataset, eval-defaults.ts) */
   classifier?: string;
   /** real images: a dataset spec, a .npz or an image folder (default: the test split of the run's dataset) */
@@ -50,6 +52,8 @@ export interface RunEvaluation extends EvaluationResult {
   run: string;
   system: SystemKind;
   settings: SamplingSettings & { seed: number; weights?: PackedWeights };
+  /** the training step of the kept weights evaluated (absent: the final weights) */
+  step?: number;
   imagesPerSecond: number;
   seconds: { stage1: number; stage2: number; decode: number; total: number };
   reference: string;
@@ -67,7 +71,7 @@ export function parseSweep(s: string): { name: string; values: number[] } {
 
 export async function evaluateRun(o: EvalRunOptions): Promise<RunEvaluation[]> {
   const main = !o.group || o.group.rank === 0;
-  const run = await loadRun(o.run, o.system, { weights: o.weights });
+  const run = await loadRun(o.run, o.system, { weights: o.weights, step: o.step });
   let network: Awaited<ReturnType<typeof loadFeatureNetwork>> | null = null;
   try {
     const d = await resolveEvalDefaults({
@@ -99,6 +103,7 @@ export async function evaluateRun(o: EvalRunOptions): Promise<RunEvaluation[]> {
         run: o.run,
         system: run.kind,
         settings: { ...resolveSampling(sampling), seed, weights: o.weights ?? 'fp32' },
+        ...(o.step !== undefined ? { step: o.step } : {}),
         imagesPerSecond: o.n / total,
         seconds: { ...r.seconds, total },
         reference: d.reference,

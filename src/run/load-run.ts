@@ -36,12 +36,22 @@ export async function loadStageFile(path: string): Promise<{ model: GPT; meta: C
   return { model: loadWeights(new GPT(ck.meta.modelConfig as GPTConfig), samplingWeights(ck), { source: path }), meta: ck.meta };
 }
 
-export async function loadStage(run: RunDir, stage: Stage): Promise<GPT> {
+/** The stage's trained weights, or with `step` its snapshot kept at that step. */
+export async function loadStage(run: RunDir, stage: Stage, step?: number): Promise<GPT> {
+  if (step !== undefined && !run.has(stage, step)) {
+    const kept = run.snapshotSteps(stage);
+    throw new Error(
+      `${run.root} has no ${stage} snapshot at step ${step} (${run.checkpoint(stage, step)} missing); ` +
+        (kept.length > 0
+          ? `its kept steps are ${kept.join(', ')}`
+          : `train with \`--keep-every <n>\` to keep snapshots, or leave out --step to use the final weights`),
+    );
+  }
   if (!run.has(stage))
     throw new Error(
       `${run.root} has no ${stage} (${run.checkpoint(stage)} missing); train it with \`ctfgen train ${stage} --run ${run.root}\``,
     );
-  return (await loadStageFile(run.checkpoint(stage))).model;
+  return (await loadStageFile(run.checkpoint(stage, step))).model;
 }
 
 /** The system a run holds when none is named: CTF when it has stage 1 or 2, else the baseline. */
@@ -52,6 +62,8 @@ export function defaultSystem(run: RunDir): SystemKind {
 export interface LoadOptions {
   /** precision of the packed weights sampling decodes with (default fp32; int8 is approximate) */
   weights?: PackedWeights;
+  /** the snapshots kept at this training step (`train --keep-every`) instead of the final weights */
+  step?: number;
 }
 
 /** kind: which system to load when a run holds both. */
@@ -65,7 +77,7 @@ export async function loadRun(dir: string, kind?: SystemKind, o: LoadOptions = {
   try {
     let models: TokenModels;
     if (k === 'baseline') {
-      const baseline = await loadStage(run, 'baseline');
+      const baseline = await loadStage(run, 'baseline', o.step);
       owned.push(baseline);
       models = { kind: 'baseline', baseline };
     } else {
@@ -75,9 +87,9 @@ export async function loadRun(dir: string, kind?: SystemKind, o: LoadOptions = {
         throw new Error(
           `${info.clusters} was made from another codebook (${clusters.tokenizerId}) than ${info.tokenizer} (${tokenizer.id})`,
         );
-      const stage1 = await loadStage(run, 'stage1');
+      const stage1 = await loadStage(run, 'stage1', o.step);
       owned.push(stage1);
-      const stage2 = await loadStage(run, 'stage2');
+      const stage2 = await loadStage(run, 'stage2', o.step);
       owned.push(stage2);
       if (stage1.config.vocabSize !== clusters.k)
         throw new Error(

@@ -13,7 +13,7 @@
 // file lies inside the run folder or beside it (in its parent folder's tree), else as the absolute
 // path the user gave; a relative reference that leads elsewhere is refused (a tampered or
 // hand-edited run.json), and a referenced file must be a regular file of its kind (extension).
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { dirname, extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { readTextFileSync, writeJsonAtomicSync } from '../io/index.js';
 import type { Stage } from '../ctf/stages.js';
@@ -79,8 +79,20 @@ export class RunDir {
     }
     return path;
   }
-  checkpoint(stage: Stage): string {
-    return this.#file(stage, '.safetensors');
+  /** The stage's checkpoint, or with `step` its snapshot kept at that step (`train --keep-every`). */
+  checkpoint(stage: Stage, step?: number): string {
+    return step === undefined ? this.#file(stage, '.safetensors') : join(this.root, `${stage}.step-${String(step).padStart(6, '0')}.safetensors`);
+  }
+  /** The steps at which the stage's snapshots were kept, ascending. */
+  snapshotSteps(stage: Stage): number[] {
+    if (!existsSync(this.root)) return [];
+    const re = new RegExp(`^${stage}\\.step-(\\d{6,})\\.safetensors$`);
+    return readdirSync(this.root)
+      .flatMap((f) => {
+        const m = re.exec(f);
+        return m ? [Number(m[1])] : [];
+      })
+      .sort((a, b) => a - b);
   }
   metrics(stage: Stage): string {
     return this.#file(stage, '.metrics.jsonl');
@@ -95,8 +107,8 @@ export class RunDir {
   get samplesDir(): string {
     return join(this.root, 'samples');
   }
-  has(stage: Stage): boolean {
-    return existsSync(this.checkpoint(stage));
+  has(stage: Stage, step?: number): boolean {
+    return existsSync(this.checkpoint(stage, step));
   }
   ensure(): this {
     mkdirSync(this.root, { recursive: true });

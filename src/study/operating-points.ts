@@ -23,6 +23,8 @@ import { Rng } from '../data/rng.js';
 import { writeJsonAtomic } from '../io/index.js';
 import { evaluateImages, networkInput, referenceStats, type EvaluationResult } from '../eval/metrics.js';
 import { loadFeatureNetwork } from '../eval/load-feature-network.js';
+import type { ReferenceStats } from '../eval/fid.js';
+import type { FeatureNetwork } from '../eval/classifier.js';
 import { refineImages } from '../sample/edit.js';
 import { decodeTokenMaps, sampleImages, type SampledImages } from '../sample/images.js';
 import { loadRun, type LoadedRun, type SystemKind } from '../run/load-run.js';
@@ -87,67 +89,14 @@ export async function runOperatingPoints(c: OperatingPointsConfig): Promise<Oper
   try {
     for (const s of SYSTEMS) runs[s] = await loadRun(c.runs[s], s);
     const total = 2 + SYSTEMS.length * (c.cfg.length * c.temperatures.length + c.seeds.length + 1) + 3;
-    let done = 0;
-    /** The measurement `name`, read back when a finished run wrote it, else computed and saved. */
-    const measure = async (
-      name: string,
-      against: 'validation' | 'report',
-      make: () => { images: SampledImages; labels: Int32Array },
-      about: Pick<Measurement, 'system' | 'settings'> = {},
-    ): Promise<Measurement> => {
-      const file = join(c.out, `${name}.json`);
-      let m: Measurement;
-      if (existsSync(file)) m = JSON.parse(readFileSync(file, 'utf8')) as Measurement;
-      else {
-        const t0 = performance.now();
-        const { images, labels } = make();
-        const seconds = (performance.now() - t0) / 1000;
-        const r = await evaluateImages({
-          images: networkInput(images.images, images.shape, classifier.config),
-          labels,
-          classifier,
-          referenceStats: refs[against],
-        });
-        // as the file holds it (NaN → null), so a resumed run sees exactly what a fresh one saw
-        m = JSON.parse(JSON.stringify({ ...r, ...about, name, against, seconds })) as Measurement;
-        await writeJsonAtomic(file, m, { indent: 2 });
-      }
-      c.onProgress?.({ phase: 'operating points', done: ++done, total, info: { fid: m.fid } });
-      return m;
-    };
-    const balanced = (n: number, k: number) => Int32Array.from({ length: n }, (_, i) => i % k);
-    const generate = (s: SystemKind, n: number, settings: SamplingOverrides & { seed: number }) => () => {
-      const labels = balanced(n, runs[s].info.numClasses);
-      const { seed, ...sampling } = settings;
-      return { images: sampleImages(runs[s], { classes: labels, seed, sampling, batchSize: c.batchSize ?? 100 }), labels };
-    };
+    const measure = measurer({ out: c.out, classifier, refs, total, onProgress: c.onProgress });
+    const generate = (s: SystemKind, n: number, settings: SamplingOverrides & { seed: number }) =>
+      generated(runs[s], n, settings, c.batchSize);
 
     const ctf = runs.ctf;
     if (ctf.models.kind !== 'ctf') throw new Error(`${c.runs.ctf} is not a CTF run`);
     const codeToLabel = ctf.models.clusters.codeToLabel.toInt32Array();
-    // the validation images in the generators' pixel space, their tokens and coarse maps: read and
-    // encoded once, and only when a measurement still to be made needs them (not on a resume)
-    let held: { images: SampledImages; labels: Int32Array; codes: Int32Array; coarse: Int32Array } | null = null;
-    const validationSet = () => {
-      if (held) return held;
-      const tok = ctf.tokenizer;
-      const ds = openDataset(c.validation);
-      const {
-        n,
-        c: ch,
-        h,
-        w,
-        images,
-        labels,
-      } = batches(ds, { batchSize: ds.length, shuffle: false, transform: tok.transform }).next().value!;
-      const codes = encodeDataset(tok, c.validation, { flip: false }).codes;
-      const real = { images, shape: [n, ch, h, w] as SampledImages['shape'], tokens: codes, seconds: { stage1: 0, stage2: 0, decode: 0 } };
-      return (held = { images: real, labels: Int32Array.from(labels), codes, coarse: codes.map((code) => codeToLabel[code]!) });
-    };
-    const fromValidation = (images: (v: NonNullable<typeof held>) => SampledImages) => () => {
-      const v = validationSet();
-      return { images: images(v), labels: v.labels };
-    };
+    const fromValidation = heldOutImages(ctf, c.validation);
 
     const references = {
       real: await measure(
@@ -216,6 +165,98 @@ export async function runOperatingPoints(c: OperatingPointsConfig): Promise<Oper
     Object.values(runs).forEach((r) => r.dispose());
     classifier.dispose();
   }
+}
+
+export type Measure = (
+  name: string,
+  against: 'validation' | 'report',
+  make: () => Drawn | Promise<Drawn>,
+  about?: Pick<Measurement, 'system' | 'settings'>,
+) => Promise<Measurement>;
+
+/** Images to measure, with their class labels. */
+export interface Drawn {
+  images: SampledImages;
+  labels: Int32Array;
+}
+
+/**
+ * A measurement by name: read back when an earlier run wrote `<out>/<name>.json`, else the images
+ * `make` draws are evaluated against the named reference and the result saved (atomically), so a
+ * study resumes where it stopped.
+ */
+export function measurer(o: {
+  out: string;
+  classifier: FeatureNetwork;
+  refs: Record<'validation' | 'report', ReferenceStats>;
+  total: number;
+  onProgress?: OnProgress;
+}): Measure {
+  let done = 0;
+  mkdirSync(o.out, { recursive: true });
+  return async (name, against, make, about = {}) => {
+    const file = join(o.out, `${name}.json`);
+    let m: Measurement;
+    if (existsSync(file)) m = JSON.parse(readFileSync(file, 'utf8')) as Measurement;
+    else {
+      const t0 = performance.now();
+      const { images, labels } = await make();
+      const seconds = (performance.now() - t0) / 1000;
+      const r = await evaluateImages({
+        images: networkInput(images.images, images.shape, o.classifier.config),
+        labels,
+        classifier: o.classifier,
+        referenceStats: o.refs[against],
+      });
+      // as the file holds it (NaN → null), so a resumed run sees exactly what a fresh one saw
+      m = JSON.parse(JSON.stringify({ ...r, ...about, name, against, seconds })) as Measurement;
+      await writeJsonAtomic(file, m, { indent: 2 });
+    }
+    o.onProgress?.({ phase: 'measurements', done: ++done, total: o.total, info: { fid: m.fid } });
+    return m;
+  };
+}
+
+/** `n` images of a run, classes in turn (0, 1, …, 0, 1, …), drawn with these settings. */
+export function generated(run: LoadedRun, n: number, settings: SamplingOverrides & { seed: number }, batchSize = 100) {
+  return (): Drawn => {
+    const labels = Int32Array.from({ length: n }, (_, i) => i % run.info.numClasses);
+    const { seed, ...sampling } = settings;
+    return { images: sampleImages(run, { classes: labels, seed, sampling, batchSize }), labels };
+  };
+}
+
+export interface HeldOutSet {
+  /** the images in the generators' pixel space */
+  images: SampledImages;
+  labels: Int32Array;
+  /** their fine-token maps and (through the CTF run's clusters) coarse maps */
+  codes: Int32Array;
+  coarse: Int32Array;
+}
+
+/**
+ * Images made from a held-out set (`spec`) of a CTF run's data: `images(set)` turns the set into
+ * the images to measure. The set is read and encoded once, and only when a measurement still to be
+ * made needs it (not on a resume).
+ */
+export function heldOutImages(ctf: LoadedRun, spec: string) {
+  if (ctf.models.kind !== 'ctf') throw new Error('held-out coarse maps need a CTF run');
+  const codeToLabel = ctf.models.clusters.codeToLabel.toInt32Array();
+  let held: HeldOutSet | null = null;
+  const read = (): HeldOutSet => {
+    if (held) return held;
+    const tok = ctf.tokenizer;
+    const ds = openDataset(spec);
+    const { n, c, h, w, images, labels } = batches(ds, { batchSize: ds.length, shuffle: false, transform: tok.transform }).next().value!;
+    const codes = encodeDataset(tok, spec, { flip: false }).codes;
+    const real = { images, shape: [n, c, h, w] as SampledImages['shape'], tokens: codes, seconds: { stage1: 0, stage2: 0, decode: 0 } };
+    return (held = { images: real, labels: Int32Array.from(labels), codes, coarse: codes.map((code) => codeToLabel[code]!) });
+  };
+  return (images: (v: HeldOutSet) => SampledImages) => () => {
+    const v = read();
+    return { images: images(v), labels: v.labels };
+  };
 }
 
 /** Each coarse label replaced by a code drawn uniformly from its cluster (seeded). */

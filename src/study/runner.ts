@@ -11,8 +11,10 @@ import { studySteps } from './steps.js';
 import { studyConfig } from './studies.js';
 
 export interface StudyStep {
-  /** arguments after `ctfgen` */
+  /** arguments after `ctfgen` (none for a step done in-process by `action`) */
   args: string[];
+  /** the step's work, in this process, instead of a ctfgen command */
+  action?: () => void;
   /** files whose existence means the step is done */
   outputs: string[];
   /** a short name for logs and the report */
@@ -50,9 +52,15 @@ export function runStudy(steps: StudyStep[], log: StudyLog): boolean {
       console.log(`✓ ${s.name} (done)`);
       continue;
     }
+    const t0 = Date.now();
+    if (s.action) {
+      console.log(`▶ ${s.name}`);
+      s.action();
+      log.add({ name: s.name, command: '(in-process)', seconds: (Date.now() - t0) / 1000, finishedAt: new Date().toISOString() });
+      continue;
+    }
     const cmd = commandLine(s.args);
     console.log(`▶ ${s.name}: ${cmd}`);
-    const t0 = Date.now();
     const r = spawnSync(process.execPath, [cli, ...s.args], { stdio: 'inherit', cwd: packageRoot });
     if (r.status !== 0) {
       console.error(`✗ ${s.name} failed (exit ${r.status}); fix and rerun — finished steps are kept`);

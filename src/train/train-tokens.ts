@@ -50,6 +50,8 @@ export interface TokenTrainOptions {
   seed?: number;
   validateEvery?: number;
   saveEvery?: number;
+  /** steps between kept snapshots of the weights (`<stage>.step-<N>.safetensors`): the run evaluated along its training */
+  keepEvery?: number;
   valSamples?: number;
   resume?: boolean;
   /** start over an existing checkpoint of this stage, replacing it */
@@ -172,6 +174,8 @@ async function trainTokensLocked(run: RunDir, o: TokenTrainOptions): Promise<Loo
       itemName: 'tokens',
       validateEvery: o.validateEvery,
       saveEvery: o.saveEvery,
+      keepEvery: o.keepEvery,
+      keepPath: (step) => run.checkpoint(o.stage, step),
       onReport: o.onReport,
       meta: {
         kind: 'gpt',

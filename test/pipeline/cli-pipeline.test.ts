@@ -43,13 +43,17 @@ test('CLI pipeline: train every stage on the fixture, sample, evaluate, export a
   // stage 1 through its old name `ar` (kept as an alias), stage 2 through its name
   for (const stage of ['ar', 'stage2']) ctfgen('train', stage, '--run', p('ctf'), ...data, ...toy, '--clusters', p('clusters.safetensors'));
   assert.ok(existsSync(p('ctf/stage1.safetensors')) && existsSync(p('ctf/stage2.safetensors')));
-  ctfgen('train', 'baseline', '--run', p('base'), ...data, ...toy);
+  ctfgen('train', 'baseline', '--run', p('base'), ...data, ...toy, '--keep-every', '2');
 
   for (const run of ['ctf', 'base']) {
     ctfgen('sample', '--run', p(run), '--class', 'all', '--n', '2', '--out', p(`${run}.png`));
     const png = PNG.sync.read(readFileSync(p(`${run}.png`)));
     assert.ok(png.width >= 2 * 32 && png.height >= 10 * 32, `${run} grid ${png.width}x${png.height}`);
   }
+  // the weights kept at step 2 of 3 draw other images from the same seeds
+  ctfgen('sample', '--run', p('base'), '--step', '2', '--class', 'all', '--n', '2', '--out', p('base-step2.png'));
+  assert.notDeepEqual(readFileSync(p('base-step2.png')), readFileSync(p('base.png')));
+  assert.match(ctfgenFails('sample', '--run', p('base'), '--step', '1', '--out', p('x.png')), /no baseline snapshot at step 1 .*kept steps are 2/);
 
   ctfgen('eval', 'classifier', 'train', '--data', 'fixture', '--test', 'fixture', '--epochs', '1', '--out', p('cls.safetensors'));
   ctfgen(

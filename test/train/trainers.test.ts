@@ -107,3 +107,28 @@ test('EMA: shadow = decay·shadow + (1 − decay)·weight; a resumed run ends wi
   );
   model.dispose();
 });
+
+test('--keep-every: each kept snapshot holds the weights of that step, later steps leave it alone, and loadStage reads it by step', async () => {
+  const opts = (run: string) => ({ ...base(setup, 'stage1', run, 12), validateEvery: 6, schedule: { lr: 3e-3 } });
+  (await trainTokens({ ...opts('kept'), keepEvery: 6 })).model.dispose();
+  (await trainTokens({ ...opts('stopped'), untilStep: 6 })).model.dispose();
+  const dir = new RunDir(join(setup.dir, 'kept'));
+  assert.deepEqual(dir.snapshotSteps('stage1'), [6, 12]);
+  const snapshot = await loadCheckpoint(dir.checkpoint('stage1', 6));
+  const stopped = await loadCheckpoint(join(setup.dir, 'stopped', 'stage1.safetensors'));
+  const final = await loadCheckpoint(dir.checkpoint('stage1'));
+  assert.equal(snapshot.meta.step, 6);
+  assert.equal(snapshot.optimizer.size, 0, 'a snapshot carries no optimizer state');
+  for (const [n, t] of stopped.tensors) assert.deepEqual(snapshot.tensors.get(n)!.data, t.data, n);
+  const last = await loadCheckpoint(dir.checkpoint('stage1', 12));
+  for (const [n, t] of final.tensors) assert.deepEqual(last.tensors.get(n)!.data, t.data, n);
+  assert.notDeepEqual(snapshot.tensors.get('output.weight')!.data, final.tensors.get('output.weight')!.data);
+  const model = await loadStage(dir, 'stage1', 6);
+  assert.deepEqual(
+    new Uint8Array(model.output.weight.contiguous().toFloat32Array().buffer),
+    new Uint8Array(snapshot.tensors.get('output.weight')!.data),
+  );
+  model.dispose();
+  await assert.rejects(loadStage(dir, 'stage1', 4), /no stage1 snapshot at step 4 .*kept steps are 6, 12/);
+  await assert.rejects(loadStage(new RunDir(join(setup.dir, 'stopped')), 'stage1', 6), /--keep-every/);
+});

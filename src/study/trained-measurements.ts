@@ -1,0 +1,236 @@
+// Study v2 part B's measurements over the trained runs (trained-study.ts), each a file of its own
+// under `<root>/measurements`, read back on a rerun:
+//   1. the operating-points protocol (operating-points.ts) on the main CTF run (the largest stage 2)
+//      against the baseline: settings chosen on the validation range held out from training,
+//      headline numbers on the report set;
+//   2. every stage 2 (the aux-size curve, the design variants) on the true coarse maps of the
+//      validation images (stage 2 alone), and full CTF (the shared stage 1, then that stage 2) at
+//      the main run's best setting; the main stage 2 also unrestricted and with top-k 32;
+//   3. convergence: FID of CTF and the baseline at every kept snapshot, each at its best setting;
+//   4. the best-against-best rows (seed 0) and the real-image floor under a second feature network.
+import { join } from 'node:path';
+import { referenceStats } from '../eval/metrics.js';
+import { loadFeatureNetwork } from '../eval/load-feature-network.js';
+import { MetricsLog } from '../train/metrics-log.js';
+import { refineImages } from '../sample/edit.js';
+import { loadRun, type LoadedRun, type SystemKind } from '../run/load-run.js';
+import { RunDir } from '../run/run-dir.js';
+import type { GPT } from '../models/gpt.js';
+import type { SamplingOverrides } from '../ctf/index.js';
+import type { OnProgress } from '../util/progress.js';
+import {
+  generated,
+  heldOutImages,
+  measurer,
+  runOperatingPoints,
+  type Measurement,
+  type OperatingPointsConfig,
+  type OperatingPointsResult,
+} from './operating-points.js';
+import { baselineRun, secondNetworkPath, stage2Run, type Stage2Run, type TrainedStudyConfig } from './trained-study.js';
+
+export interface TrainedMeasureOptions {
+  cfg: number[];
+  temperatures: number[];
+  sweepN: number;
+  headlineN: number;
+  seeds: number[];
+  /** images per point of the convergence curve */
+  curveN: number;
+  onProgress?: OnProgress;
+}
+
+export interface StageSize {
+  /** all parameters */
+  total: number;
+  /** the transformer blocks' parameters (no embeddings or output head): the size the aux-size ratios are of */
+  blocks: number;
+}
+
+export interface Stage2Row {
+  run: Stage2Run;
+  params: StageSize;
+  /** final validation loss and accuracy of stage 2 (held-out range) */
+  valLoss: number;
+  valAcc: number;
+  trueCoarse: Measurement;
+  full: Measurement;
+}
+
+export interface CurvePoint {
+  system: SystemKind;
+  step: number;
+  /** validation loss of each stage at this step (stage 1 and 2 for CTF) */
+  valLoss: Record<string, number>;
+  m: Measurement;
+}
+
+export interface TrainedStudyResult {
+  config: TrainedStudyConfig;
+  options: Omit<TrainedMeasureOptions, 'onProgress'>;
+  points: OperatingPointsResult;
+  params: { stage1: StageSize; baseline: StageSize };
+  stage2: Stage2Row[];
+  /** the main stage 2 on the true coarse maps, drawing from every code (unrestricted) and from the top 32 */
+  stage2Sampling: { unrestricted: Measurement; topK32: Measurement };
+  curve: CurvePoint[];
+  /** the second feature network's id and its rows: real images, each system at its best setting (seed 0) */
+  secondNetwork: { id: string; real: Measurement; best: Record<SystemKind, Measurement> };
+}
+
+function sizeOf(m: GPT): StageSize {
+  const blocks = m
+    .namedParameters()
+    .filter(([n]) => n.startsWith('layers.'))
+    .reduce((a, [, p]) => a + p.numel, 0);
+  return { total: m.parameterCount(), blocks };
+}
+
+/** The validation numbers a stage's metrics log holds at `step` (the last validation at or before it). */
+function validationAt(run: string, stage: 'stage1' | 'stage2' | 'baseline', step: number): { valLoss: number; valAcc: number } {
+  const rows = new MetricsLog(new RunDir(run).metrics(stage)).read().filter((r) => r.valLoss !== undefined && r.step <= step);
+  const last = rows[rows.length - 1];
+  return { valLoss: Number(last?.valLoss ?? NaN), valAcc: Number(last?.valAcc ?? NaN) };
+}
+
+export async function measureTrainedStudy(c: TrainedStudyConfig, o: TrainedMeasureOptions): Promise<TrainedStudyResult> {
+  const out = join(c.root, 'measurements');
+  const statsCache = join(c.root, 'stats');
+  const main = c.stage2[0]!;
+  const points = await runOperatingPoints({
+    out: join(out, 'points'),
+    runs: { ctf: stage2Run(c, main.name), baseline: baselineRun(c) },
+    classifier: c.classifier,
+    validation: c.data.validation,
+    report: c.data.report,
+    cfg: o.cfg,
+    temperatures: o.temperatures,
+    sweepN: o.sweepN,
+    headlineN: o.headlineN,
+    seeds: o.seeds,
+    statsCache,
+    onProgress: o.onProgress,
+  } satisfies OperatingPointsConfig);
+
+  const { model: classifier } = await loadFeatureNetwork(c.classifier);
+  const steps = Array.from({ length: Math.floor(c.steps / c.keepEvery) }, (_, i) => (i + 1) * c.keepEvery);
+  const measure = measurer({
+    out,
+    classifier,
+    refs: {
+      validation: await referenceStats({ classifier, dataset: c.data.validation, cacheDir: statsCache }),
+      report: await referenceStats({ classifier, dataset: c.data.report, cacheDir: statsCache }),
+    },
+    total: 2 * (c.stage2.length - 1) + 2 + 2 * steps.length,
+    onProgress: o.onProgress,
+  });
+  const loaded: LoadedRun[] = [];
+  const open = async (dir: string, kind: SystemKind, step?: number) => {
+    const r = await loadRun(dir, kind, { step });
+    loaded.push(r);
+    return r;
+  };
+  try {
+    const best = points.best.ctf.settings;
+    const stage2: Stage2Row[] = [];
+    let stage1: StageSize | null = null;
+    let stage2Sampling: TrainedStudyResult['stage2Sampling'] | null = null;
+    let mainRun: LoadedRun | null = null;
+    for (const s of c.stage2) {
+      const dir = stage2Run(c, s.name);
+      const run = await open(dir, 'ctf');
+      if (run.models.kind !== 'ctf') throw new Error(`${dir} is not a CTF run`);
+      if (s === main) mainRun = run;
+      stage1 ??= sizeOf(run.models.stage1);
+      const fromValidation = heldOutImages(run, c.data.validation);
+      const trueCoarse = (name: string, sampling: SamplingOverrides) =>
+        measure(
+          name,
+          'report',
+          fromValidation((v) => refineImages(run, { classes: v.labels, coarse: v.coarse, seed: 0, sampling })),
+          { system: 'ctf', settings: { ...sampling, seed: 0 } },
+        );
+      const settings = { ...best, seed: o.seeds[0]! };
+      const [onTrue, full] =
+        s === main
+          ? [points.breakdown.stage2Sampled, points.best.ctf.report[0]!]
+          : [
+              await trueCoarse(`${s.name}-true-coarse-stage2-sampled`, {}),
+              await measure(`${s.name}-full`, 'report', generated(run, o.headlineN, settings), { system: 'ctf', settings }),
+            ];
+      if (s === main)
+        stage2Sampling = {
+          unrestricted: await trueCoarse(`${s.name}-true-coarse-stage2-unrestricted`, { stage2: { restrict: false } }),
+          topK32: await trueCoarse(`${s.name}-true-coarse-stage2-top-k32`, { stage2: { topK: 32 } }),
+        };
+      stage2.push({ run: s, params: sizeOf(run.models.stage2), ...validationAt(dir, 'stage2', c.steps), trueCoarse: onTrue, full });
+    }
+    const baselineLoaded = await open(baselineRun(c), 'baseline');
+    const baseline = baselineLoaded.models;
+    if (baseline.kind !== 'baseline') throw new Error(`${baselineRun(c)} holds no baseline`);
+
+    const curve: CurvePoint[] = [];
+    for (const system of ['ctf', 'baseline'] as const) {
+      const dir = system === 'ctf' ? stage2Run(c, main.name) : baselineRun(c);
+      const stages = system === 'ctf' ? (['stage1', 'stage2'] as const) : (['baseline'] as const);
+      for (const step of steps) {
+        const settings = { ...points.best[system].settings, seed: o.seeds[0]! };
+        const name = `curve-${system}-step${step}`;
+        // a snapshot is loaded only when its measurement is still to be made
+        const m = await measure(name, 'report', async () => generated(await open(dir, system, step), o.curveN, settings)(), {
+          system,
+          settings,
+        });
+        const valLoss = Object.fromEntries(stages.map((s) => [s, validationAt(dir, s, step).valLoss]));
+        curve.push({ system, step, valLoss, m });
+      }
+    }
+    const secondNetwork = await measureSecondNetwork(c, points, { ctf: mainRun!, baseline: baselineLoaded }, o);
+    const { onProgress: _p, ...options } = o;
+    return {
+      config: c,
+      options,
+      points,
+      params: { stage1: stage1!, baseline: sizeOf(baseline.baseline) },
+      stage2,
+      stage2Sampling: stage2Sampling!,
+      curve,
+      secondNetwork,
+    };
+  } finally {
+    loaded.forEach((r) => r.dispose());
+    classifier.dispose();
+  }
+}
+
+/** The real-image floor and each system's best setting (seed 0) measured with the second feature network. */
+async function measureSecondNetwork(
+  c: TrainedStudyConfig,
+  points: OperatingPointsResult,
+  runs: Record<SystemKind, LoadedRun>,
+  o: TrainedMeasureOptions,
+): Promise<TrainedStudyResult['secondNetwork']> {
+  const { model: network, id } = await loadFeatureNetwork(secondNetworkPath(c));
+  try {
+    const cacheDir = join(c.root, 'stats');
+    const measure = measurer({
+      out: join(c.root, 'measurements', 'second-network'),
+      classifier: network,
+      refs: {
+        validation: await referenceStats({ classifier: network, dataset: c.data.validation, cacheDir }),
+        report: await referenceStats({ classifier: network, dataset: c.data.report, cacheDir }),
+      },
+      total: 3,
+      onProgress: o.onProgress,
+    });
+    const real = await measure('reference-real', 'report', heldOutImages(runs.ctf, c.data.validation)((v) => v.images));
+    const best = {} as Record<SystemKind, Measurement>;
+    for (const s of ['ctf', 'baseline'] as const) {
+      const settings = { ...points.best[s].settings, seed: o.seeds[0]! };
+      best[s] = await measure(`best-${s}-seed${settings.seed}`, 'report', generated(runs[s], o.headlineN, settings), { system: s, settings });
+    }
+    return { id, real, best };
+  } finally {
+    network.dispose();
+  }
+}
