@@ -124,7 +124,11 @@ for (const stage of STAGES) {
     .option('--seed <s>', 'random seed', nonNegInt, 0)
     .option('--validate-every <n>', 'steps between validations', positiveInt)
     .option('--save-every <n>', 'steps between checkpoints', positiveInt)
-    .option('--keep-every <n>', 'steps between kept weight snapshots (<stage>.step-<N>.safetensors; `ctfgen eval --step N` reads them)', positiveInt)
+    .option(
+      '--keep-every <n>',
+      'steps between kept weight snapshots (<stage>.step-<N>.safetensors; `ctfgen eval --step N` reads them)',
+      positiveInt,
+    )
     .option('--dropout <p>', 'token, residual and FFN dropout (default 0.1)', fraction)
     .option('--class-dropout <p>', 'class dropout, for classifier-free guidance (default 0.1)', fraction)
     .option('--resume', "continue from the run's last checkpoint")
@@ -349,7 +353,7 @@ program
   .description('run (or resume) a reproduction study end to end and rewrite its report; finished steps are skipped')
   .argument(
     '[study]',
-    'fashion-mnist | emoji | fashion-mnist-points (study v2 part A: operating points of the shipped models, no training) | fashion-mnist-v2 (part B: trained at the paper\'s proportions)',
+    "fashion-mnist | emoji | fashion-mnist-points (study v2 part A: operating points of the shipped models, no training) | fashion-mnist-v2 (part B: trained at the paper's proportions)",
     'fashion-mnist',
   )
   .option('--report-only', 'only rewrite the report from the files the study wrote')

@@ -31,7 +31,12 @@ export async function trainedStudyCommand(): Promise<string> {
     // a resumed run adds its time to the earlier runs' (one that reads every file back adds nothing)
     const before = log.records.measurements?.seconds ?? 0;
     if (seconds > 60 || before === 0)
-      log.add({ name: 'measurements', command: 'npx ctfgen study fashion-mnist-v2', seconds: before + seconds, finishedAt: new Date().toISOString() });
+      log.add({
+        name: 'measurements',
+        command: 'npx ctfgen study fashion-mnist-v2',
+        seconds: before + seconds,
+        finishedAt: new Date().toISOString(),
+      });
     return await writeTrainedReport(r, log.records, join('docs', 'results-v2.md'), join('docs', 'figures'));
   } finally {
     bar.stop();

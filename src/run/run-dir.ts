@@ -81,7 +81,9 @@ export class RunDir {
   }
   /** The stage's checkpoint, or with `step` its snapshot kept at that step (`train --keep-every`). */
   checkpoint(stage: Stage, step?: number): string {
-    return step === undefined ? this.#file(stage, '.safetensors') : join(this.root, `${stage}.step-${String(step).padStart(6, '0')}.safetensors`);
+    return step === undefined
+      ? this.#file(stage, '.safetensors')
+      : join(this.root, `${stage}.step-${String(step).padStart(6, '0')}.safetensors`);
   }
   /** The steps at which the stage's snapshots were kept, ascending. */
   snapshotSteps(stage: Stage): number[] {

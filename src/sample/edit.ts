@@ -31,6 +31,8 @@ export interface RefineRequest extends Common {
   /** coarse maps [N·L] (row-major token cells) */
   coarse: Int32Array;
   sampling?: SamplingOverrides;
+  /** images per stage-2 pass (default 100): memory stays bounded whatever N (the draws do not depend on it) */
+  batchSize?: number;
 }
 
 export interface EditRequest extends Common {
@@ -69,10 +71,14 @@ export function regionMask(region: Region, grid: number): boolean[] {
   });
 }
 
-function classTensor(classes: ArrayLike<number>, numClasses: number): T.Tensor {
+function checkClasses(classes: ArrayLike<number>, numClasses: number): void {
   for (let i = 0; i < classes.length; i++)
     if (!Number.isInteger(classes[i]) || classes[i]! < 0 || classes[i]! >= numClasses)
       throw new Error(`class ${classes[i]} (image ${i}) is outside this model's 0..${numClasses - 1}`);
+}
+
+function classTensor(classes: ArrayLike<number>, numClasses: number): T.Tensor {
+  checkClasses(classes, numClasses);
   return T.fromArray(Float64Array.from(classes), [classes.length], 'int64');
 }
 
@@ -90,19 +96,29 @@ export function refineImages(run: LoadedRun, r: RefineRequest): SampledImages {
   const { L } = gridOf(run);
   const n = r.classes.length;
   checkMaps('coarse', r.coarse, n, L, m.clusters.k);
-  return T.tidy(() => {
-    const t0 = performance.now();
-    const coarse = T.fromArray(r.coarse, [n, L], 'int64');
-    const fine = sampleStage2(
-      m,
-      classTensor(r.classes, m.stage2.config.numClasses),
-      coarse,
-      resolveSampling(r.sampling).stage2,
-      uniformsOf(r, n, L).slice(1, L, 2 * L),
-    );
-    const out = decodeTokenMaps(run, fine.toInt32Array());
-    return { ...out, coarse: r.coarse.slice(), seconds: { ...out.seconds, stage2: (performance.now() - t0) / 1000 - out.seconds.decode } };
-  });
+  checkClasses(r.classes, m.stage2.config.numClasses);
+  const batch = r.batchSize ?? 100;
+  if (!Number.isInteger(batch) || batch < 1) throw new Error(`refine: batchSize must be a positive integer, got ${batch}`);
+  const t0 = performance.now();
+  const fine = new Int32Array(n * L);
+  const settings = resolveSampling(r.sampling).stage2;
+  for (let from = 0; from < n; from += batch) {
+    const count = Math.min(batch, n - from);
+    // image i draws from uniforms of (seed, firstIndex + i) alone, so the batches change nothing
+    const part = { ...r, firstIndex: (r.firstIndex ?? 0) + from };
+    T.tidy(() => {
+      const classes = T.fromArray(
+        Float64Array.from({ length: count }, (_, i) => r.classes[from + i]!),
+        [count],
+        'int64',
+      );
+      const coarse = T.fromArray(r.coarse.subarray(from * L, (from + count) * L), [count, L], 'int64');
+      fine.set(sampleStage2(m, classes, coarse, settings, uniformsOf(part, count, L).slice(1, L, 2 * L)).toInt32Array(), from * L);
+    });
+  }
+  const stage2 = (performance.now() - t0) / 1000;
+  const out = decodeTokenMaps(run, fine);
+  return { ...out, coarse: r.coarse.slice(), seconds: { ...out.seconds, stage2 } };
 }
 
 /** Re-generates the region of each image; every token outside it stays as it was. */

@@ -143,13 +143,7 @@ export async function runOperatingPoints(c: OperatingPointsConfig): Promise<Oper
       matched[s] = { target, validation: v, report };
     }
 
-    const stage2 = (name: string, sampling: SamplingOverrides) =>
-      measure(
-        name,
-        'report',
-        fromValidation((v) => refineImages(ctf, { classes: v.labels, coarse: v.coarse, seed: 0, sampling })),
-        { system: 'ctf', settings: { ...sampling, seed: 0 } },
-      );
+    const stage2 = (name: string, sampling: SamplingOverrides) => measureStage2Alone(measure, fromValidation, ctf, name, sampling);
     const breakdown = {
       stage2Sampled: await stage2('breakdown-true-coarse-stage2-sampled', {}),
       stage2Argmax: await stage2('breakdown-true-coarse-stage2-argmax', { stage2: { topK: 1 } }),
@@ -257,6 +251,22 @@ export function heldOutImages(ctf: LoadedRun, spec: string) {
     const v = read();
     return { images: images(v), labels: v.labels };
   };
+}
+
+/** A CTF run's stage 2 alone: the true coarse maps of the held-out images through it (seed 0), measured against the report set. */
+export function measureStage2Alone(
+  measure: Measure,
+  fromHeldOut: ReturnType<typeof heldOutImages>,
+  ctf: LoadedRun,
+  name: string,
+  sampling: SamplingOverrides,
+): Promise<Measurement> {
+  return measure(
+    name,
+    'report',
+    fromHeldOut((v) => refineImages(ctf, { classes: v.labels, coarse: v.coarse, seed: 0, sampling })),
+    { system: 'ctf', settings: { ...sampling, seed: 0 } },
+  );
 }
 
 /** Each coarse label replaced by a code drawn uniformly from its cluster (seeded). */

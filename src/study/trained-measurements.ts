@@ -12,7 +12,6 @@ import { join } from 'node:path';
 import { referenceStats } from '../eval/metrics.js';
 import { loadFeatureNetwork } from '../eval/load-feature-network.js';
 import { MetricsLog } from '../train/metrics-log.js';
-import { refineImages } from '../sample/edit.js';
 import { loadRun, type LoadedRun, type SystemKind } from '../run/load-run.js';
 import { RunDir } from '../run/run-dir.js';
 import type { GPT } from '../models/gpt.js';
@@ -22,6 +21,7 @@ import {
   generated,
   heldOutImages,
   measurer,
+  measureStage2Alone,
   runOperatingPoints,
   type Measurement,
   type OperatingPointsConfig,
@@ -125,8 +125,8 @@ export async function measureTrainedStudy(c: TrainedStudyConfig, o: TrainedMeasu
     onProgress: o.onProgress,
   });
   const loaded: LoadedRun[] = [];
-  const open = async (dir: string, kind: SystemKind, step?: number) => {
-    const r = await loadRun(dir, kind, { step });
+  const open = async (dir: string, kind: SystemKind) => {
+    const r = await loadRun(dir, kind);
     loaded.push(r);
     return r;
   };
@@ -136,20 +136,16 @@ export async function measureTrainedStudy(c: TrainedStudyConfig, o: TrainedMeasu
     let stage1: StageSize | null = null;
     let stage2Sampling: TrainedStudyResult['stage2Sampling'] | null = null;
     let mainRun: LoadedRun | null = null;
+    let fromValidation: ReturnType<typeof heldOutImages> | null = null;
     for (const s of c.stage2) {
       const dir = stage2Run(c, s.name);
       const run = await open(dir, 'ctf');
       if (run.models.kind !== 'ctf') throw new Error(`${dir} is not a CTF run`);
       if (s === main) mainRun = run;
       stage1 ??= sizeOf(run.models.stage1);
-      const fromValidation = heldOutImages(run, c.data.validation);
-      const trueCoarse = (name: string, sampling: SamplingOverrides) =>
-        measure(
-          name,
-          'report',
-          fromValidation((v) => refineImages(run, { classes: v.labels, coarse: v.coarse, seed: 0, sampling })),
-          { system: 'ctf', settings: { ...sampling, seed: 0 } },
-        );
+      // every stage 2 shares the tokenizer and the clusters: the held-out set is encoded once
+      fromValidation ??= heldOutImages(run, c.data.validation);
+      const trueCoarse = (name: string, sampling: SamplingOverrides) => measureStage2Alone(measure, fromValidation!, run, name, sampling);
       const settings = { ...best, seed: o.seeds[0]! };
       const [onTrue, full] =
         s === main
@@ -176,11 +172,20 @@ export async function measureTrainedStudy(c: TrainedStudyConfig, o: TrainedMeasu
       for (const step of steps) {
         const settings = { ...points.best[system].settings, seed: o.seeds[0]! };
         const name = `curve-${system}-step${step}`;
-        // a snapshot is loaded only when its measurement is still to be made
-        const m = await measure(name, 'report', async () => generated(await open(dir, system, step), o.curveN, settings)(), {
-          system,
-          settings,
-        });
+        // a snapshot is loaded only when its measurement is still to be made, and let go after it
+        const m = await measure(
+          name,
+          'report',
+          async () => {
+            const run = await loadRun(dir, system, { step });
+            try {
+              return generated(run, o.curveN, settings)();
+            } finally {
+              run.dispose();
+            }
+          },
+          { system, settings },
+        );
         const valLoss = Object.fromEntries(stages.map((s) => [s, validationAt(dir, s, step).valLoss]));
         curve.push({ system, step, valLoss, m });
       }
@@ -223,11 +228,18 @@ async function measureSecondNetwork(
       total: 3,
       onProgress: o.onProgress,
     });
-    const real = await measure('reference-real', 'report', heldOutImages(runs.ctf, c.data.validation)((v) => v.images));
+    const real = await measure(
+      'reference-real',
+      'report',
+      heldOutImages(runs.ctf, c.data.validation)((v) => v.images),
+    );
     const best = {} as Record<SystemKind, Measurement>;
     for (const s of ['ctf', 'baseline'] as const) {
       const settings = { ...points.best[s].settings, seed: o.seeds[0]! };
-      best[s] = await measure(`best-${s}-seed${settings.seed}`, 'report', generated(runs[s], o.headlineN, settings), { system: s, settings });
+      best[s] = await measure(`best-${s}-seed${settings.seed}`, 'report', generated(runs[s], o.headlineN, settings), {
+        system: s,
+        settings,
+      });
     }
     return { id, real, best };
   } finally {

@@ -43,7 +43,10 @@ function auxVerdict(r: TrainedStudyResult): { numbers: string; verdict: string }
   const large = rows[rows.length - 1]!;
   const floor = noiseFloor(r);
   const numbers = rows
-    .map((a) => `${a.run.name}: stage 2 alone ${a.trueCoarse.fid.toFixed(1)}, full CTF ${a.full.fid.toFixed(1)}, val loss ${a.valLoss.toFixed(3)}`)
+    .map(
+      (a) =>
+        `${a.run.name}: stage 2 alone ${a.trueCoarse.fid.toFixed(1)}, full CTF ${a.full.fid.toFixed(1)}, val loss ${a.valLoss.toFixed(3)}`,
+    )
     .join('; ');
   const gain = small.full.fid - large.full.fid;
   const verdict =
@@ -78,7 +81,12 @@ function designTable(r: TrainedStudyResult): string[] {
   ];
 }
 
-export async function writeTrainedReport(r: TrainedStudyResult, log: Record<string, StepRecord>, reportPath: string, figDir: string): Promise<string> {
+export async function writeTrainedReport(
+  r: TrainedStudyResult,
+  log: Record<string, StepRecord>,
+  reportPath: string,
+  figDir: string,
+): Promise<string> {
   const c = r.config;
   const sweepFig = join(figDir, 'v2-sweep.png');
   const curveFig = join(figDir, 'v2-convergence.png');
@@ -101,7 +109,12 @@ export async function writeTrainedReport(r: TrainedStudyResult, log: Record<stri
     yLabel: 'FID',
     series: [
       { name: 'full CTF', x: byBlocks.map((a) => ratio(a.params.blocks)), y: byBlocks.map((a) => a.full.fid), color: '#1f77b4' },
-      { name: 'stage 2 on true coarse maps', x: byBlocks.map((a) => ratio(a.params.blocks)), y: byBlocks.map((a) => a.trueCoarse.fid), color: '#2ca02c' },
+      {
+        name: 'stage 2 on true coarse maps',
+        x: byBlocks.map((a) => ratio(a.params.blocks)),
+        y: byBlocks.map((a) => a.trueCoarse.fid),
+        color: '#2ca02c',
+      },
     ],
   }).savePng(auxFig);
 

@@ -53,7 +53,10 @@ test('CLI pipeline: train every stage on the fixture, sample, evaluate, export a
   // the weights kept at step 2 of 3 draw other images from the same seeds
   ctfgen('sample', '--run', p('base'), '--step', '2', '--class', 'all', '--n', '2', '--out', p('base-step2.png'));
   assert.notDeepEqual(readFileSync(p('base-step2.png')), readFileSync(p('base.png')));
-  assert.match(ctfgenFails('sample', '--run', p('base'), '--step', '1', '--out', p('x.png')), /no baseline snapshot at step 1 .*kept steps are 2/);
+  assert.match(
+    ctfgenFails('sample', '--run', p('base'), '--step', '1', '--out', p('x.png')),
+    /no baseline snapshot at step 1 .*kept steps are 2/,
+  );
 
   ctfgen('eval', 'classifier', 'train', '--data', 'fixture', '--test', 'fixture', '--epochs', '1', '--out', p('cls.safetensors'));
   ctfgen(
