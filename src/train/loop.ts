@@ -58,10 +58,8 @@ export interface LoopSpec {
   validate?: () => Record<string, number> | Promise<Record<string, number>>;
   validateEvery?: number;
   saveEvery?: number;
-  /** steps between kept snapshots: the sampling weights at those steps, each in a file of its own (keepPath) */
-  keepEvery?: number;
-  /** where the snapshot of step `step` goes (needed with keepEvery) */
-  keepPath?: (step: number) => string;
+  /** snapshots kept every `every` steps: the sampling weights at those steps, each in its own file `path(step)` */
+  keep?: { every: number; path: (step: number) => string };
   checkpointPath: string;
   metricsPath: string;
   /** JSON-able description stored in every checkpoint (configs, references). */
@@ -162,12 +160,11 @@ export async function saveTrainingCheckpoint(spec: LoopSpec, step: number): Prom
  * The weights sampling uses at `step` (and the EMA's, when kept) with the checkpoint's meta, in a
  * file of its own that later steps leave alone: what an evaluation of the run at that step loads.
  */
-async function saveSnapshot(spec: LoopSpec, step: number): Promise<void> {
+async function saveSnapshot(spec: LoopSpec, path: string, step: number): Promise<void> {
   if (spec.group && spec.group.rank !== 0) return;
-  if (!spec.keepPath) throw new Error(`${spec.name}: keepEvery needs keepPath`);
   const weights = T.tensorsToRaw(spec.model.stateDict());
   const ema = new Map<string, RawTensor>(spec.ema ? T.tensorsToRaw(spec.ema.stateTensors()) : []);
-  await saveCheckpoint(spec.keepPath(step), weights, { ...spec.meta, step, snapshot: true }, { optimizer: ema });
+  await saveCheckpoint(path, weights, { ...spec.meta, step, snapshot: true }, { optimizer: ema });
 }
 
 /** Restores weights, optimizer and RNG; returns the step to continue from and the saved per-rank RNG states. */
@@ -328,7 +325,7 @@ export async function runLoop(spec: LoopSpec): Promise<LoopResult> {
       }
       report(done, { loss: sums.loss!, ...(sums.acc !== undefined ? { acc: sums.acc } : {}) });
       if ((spec.saveEvery && done % spec.saveEvery === 0) || isLast) await saveTrainingCheckpoint(spec, done);
-      if (spec.keepEvery && done % spec.keepEvery === 0) await saveSnapshot(spec, done);
+      if (spec.keep && done % spec.keep.every === 0) await saveSnapshot(spec, spec.keep.path(done), done);
       if (main && spec.onReport && ((spec.validateEvery && done % spec.validateEvery === 0) || isLast))
         await isolatedRng(async () => spec.onReport!(done));
     }

@@ -174,8 +174,7 @@ async function trainTokensLocked(run: RunDir, o: TokenTrainOptions): Promise<Loo
       itemName: 'tokens',
       validateEvery: o.validateEvery,
       saveEvery: o.saveEvery,
-      keepEvery: o.keepEvery,
-      keepPath: (step) => run.checkpoint(o.stage, step),
+      keep: o.keepEvery ? { every: o.keepEvery, path: (step) => run.checkpoint(o.stage, step) } : undefined,
       onReport: o.onReport,
       meta: {
         kind: 'gpt',
