@@ -4,7 +4,7 @@ import { dirname, join, relative } from 'node:path';
 import { datasetRange } from '../data/open.js';
 import { writeFileAtomic } from '../io/index.js';
 import { linePlot } from '../viz/index.js';
-import { HEAD, pointsClaimRows, pointsSections, protocol, row, sd, shown, writeSweepFigure } from './operating-points-report.js';
+import { HEAD, noiseFloor, pointsClaimRows, pointsSections, protocol, row, shown, writeSweepFigure } from './operating-points-report.js';
 import { settingsLabel } from './operating-points.js';
 import type { StepRecord } from './runner.js';
 import type { CurvePoint, Stage2Row, TrainedStudyResult } from './trained-measurements.js';
@@ -12,17 +12,11 @@ import { baselineRun, stage2Run } from './trained-study.js';
 
 const millions = (n: number) => `${(n / 1e6).toFixed(2)}M`;
 
-/** Differences below this many FID points between two one-seed measurements are not read as a difference. */
-function noiseFloor(r: TrainedStudyResult): number {
-  const fids = (s: 'ctf' | 'baseline') => r.points.best[s].report.map((m) => m.fid);
-  return 2 * Math.max(sd(fids('ctf')), sd(fids('baseline')));
-}
-
 function convergenceVerdict(r: TrainedStudyResult): { numbers: string; verdict: string } {
   const at = (s: CurvePoint['system'], step: number) => r.curve.find((p) => p.system === s && p.step === step)!.m.fid;
   const steps = [...new Set(r.curve.map((p) => p.step))];
   const diffs = steps.map((s) => at('baseline', s) - at('ctf', s));
-  const floor = noiseFloor(r);
+  const floor = noiseFloor(r.points);
   const numbers = steps.map((s) => `step ${s}: CTF ${at('ctf', s).toFixed(1)} vs ${at('baseline', s).toFixed(1)}`).join('; ');
   const early = diffs.slice(0, -1);
   const verdict = early.every((d) => d > floor)
@@ -41,7 +35,7 @@ function auxVerdict(r: TrainedStudyResult): { numbers: string; verdict: string }
   const rows = sizeRows(r);
   const small = rows[0]!;
   const large = rows[rows.length - 1]!;
-  const floor = noiseFloor(r);
+  const floor = noiseFloor(r.points);
   const numbers = rows
     .map(
       (a) =>
@@ -93,7 +87,7 @@ export async function writeTrainedReport(
   const auxFig = join(figDir, 'v2-aux-size.png');
   await writeSweepFigure(r.points, sweepFig);
   await linePlot({
-    title: `FID against training steps (report set, ${r.options.curveN} images, each system at its best setting)`,
+    title: `FID against training steps (report set, ${r.options.curveN} images)`,
     xLabel: `optimizer steps (${c.batchSize} images each)`,
     yLabel: 'FID',
     series: (['ctf', 'baseline'] as const).map((s) => {
@@ -105,12 +99,14 @@ export async function writeTrainedReport(
   const ratio = (n: number) => n / r.params.stage1.blocks;
   await linePlot({
     title: 'FID against stage 2 size (report set)',
+    // room above the lines for the legend
+    yRange: [0, 1.3 * Math.max(...byBlocks.map((a) => a.full.fid))],
     xLabel: "stage 2's transformer parameters / stage 1's",
     yLabel: 'FID',
     series: [
       { name: 'full CTF', x: byBlocks.map((a) => ratio(a.params.blocks)), y: byBlocks.map((a) => a.full.fid), color: '#1f77b4' },
       {
-        name: 'stage 2 on true coarse maps',
+        name: 'stage 2 alone',
         x: byBlocks.map((a) => ratio(a.params.blocks)),
         y: byBlocks.map((a) => a.trueCoarse.fid),
         color: '#2ca02c',
