@@ -224,28 +224,28 @@ export interface HeldOutSet {
   /** the images in the generators' pixel space */
   images: SampledImages;
   labels: Int32Array;
-  /** their fine-token maps and (through the CTF run's clusters) coarse maps */
+  /** their fine-token maps and (through a CTF run's clusters; empty for a baseline run) coarse maps */
   codes: Int32Array;
   coarse: Int32Array;
 }
 
 /**
- * Images made from a held-out set (`spec`) of a CTF run's data: `images(set)` turns the set into
- * the images to measure. The set is read and encoded once, and only when a measurement still to be
- * made needs it (not on a resume).
+ * Images made from a held-out set (`spec`) of a run's data: `images(set)` turns the set into the
+ * images to measure. The set is read and encoded once, and only when a measurement still to be made
+ * needs it (not on a resume).
  */
-export function heldOutImages(ctf: LoadedRun, spec: string) {
-  if (ctf.models.kind !== 'ctf') throw new Error('held-out coarse maps need a CTF run');
-  const codeToLabel = ctf.models.clusters.codeToLabel.toInt32Array();
+export function heldOutImages(run: LoadedRun, spec: string) {
+  const codeToLabel = run.models.kind === 'ctf' ? run.models.clusters.codeToLabel.toInt32Array() : null;
   let held: HeldOutSet | null = null;
   const read = (): HeldOutSet => {
     if (held) return held;
-    const tok = ctf.tokenizer;
+    const tok = run.tokenizer;
     const ds = openDataset(spec);
     const { n, c, h, w, images, labels } = batches(ds, { batchSize: ds.length, shuffle: false, transform: tok.transform }).next().value!;
     const codes = encodeDataset(tok, spec, { flip: false }).codes;
     const real = { images, shape: [n, c, h, w] as SampledImages['shape'], tokens: codes, seconds: { stage1: 0, stage2: 0, decode: 0 } };
-    return (held = { images: real, labels: Int32Array.from(labels), codes, coarse: codes.map((code) => codeToLabel[code]!) });
+    const coarse = codeToLabel ? codes.map((code) => codeToLabel[code]!) : new Int32Array(0);
+    return (held = { images: real, labels: Int32Array.from(labels), codes, coarse });
   };
   return (images: (v: HeldOutSet) => SampledImages) => () => {
     const v = read();

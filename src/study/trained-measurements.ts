@@ -7,7 +7,10 @@
 //      validation images (stage 2 alone), and full CTF (the shared stage 1, then that stage 2) at
 //      the main run's best setting; the main stage 2 also unrestricted and with top-k 32;
 //   3. convergence: FID of CTF and the baseline at every kept snapshot, each at its best setting;
-//   4. the best-against-best rows (seed 0) and the real-image floor under a second feature network.
+//   4. the best-against-best rows (seed 0) and the real-image floor under a second feature network;
+//   5. CTF over other coarse labels (other K, random clusters) against the 1x stage 2 over the main
+//      clusters, and the baseline over the small-codebook tokenizer: each with its own guidance
+//      scale chosen on the validation range, K chosen there too, the chosen setting on the report set.
 import { join } from 'node:path';
 import { referenceStats } from '../eval/metrics.js';
 import { loadFeatureNetwork } from '../eval/load-feature-network.js';
@@ -23,11 +26,21 @@ import {
   measurer,
   measureStage2Alone,
   runOperatingPoints,
+  type Measure,
   type Measurement,
   type OperatingPointsConfig,
   type OperatingPointsResult,
 } from './operating-points.js';
-import { baselineRun, secondNetworkPath, stage2Run, type Stage2Run, type TrainedStudyConfig } from './trained-study.js';
+import { decodeTokenMaps } from '../sample/images.js';
+import {
+  baselineRun,
+  coarseRun,
+  secondNetworkPath,
+  stage2Run,
+  type CoarseRun,
+  type Stage2Run,
+  type TrainedStudyConfig,
+} from './trained-study.js';
 
 export interface TrainedMeasureOptions {
   cfg: number[];
@@ -65,6 +78,29 @@ export interface CurvePoint {
   m: Measurement;
 }
 
+/** A run's guidance scale chosen on the validation range (seed 0, at its system's best temperature), and that setting on the report set. */
+export interface Chosen {
+  sweep: Measurement[];
+  validation: Measurement;
+  report: Measurement;
+}
+
+export interface Validated {
+  valLoss: number;
+  valAcc: number;
+}
+
+export interface CoarseRow {
+  run: CoarseRun;
+  /** the run folder measured (a coarse-label variant's, or the 1x stage 2 over the main clusters) */
+  dir: string;
+  stage1: Validated;
+  stage2: Validated;
+  /** stage 2 alone: the true coarse maps (these clusters) of the validation images */
+  trueCoarse: Measurement;
+  chosen: Chosen;
+}
+
 export interface TrainedStudyResult {
   config: TrainedStudyConfig;
   options: Omit<TrainedMeasureOptions, 'onProgress'>;
@@ -76,6 +112,12 @@ export interface TrainedStudyResult {
   curve: CurvePoint[];
   /** the second feature network's id and its rows: real images, each system at its best setting (seed 0) */
   secondNetwork: { id: string; real: Measurement; best: Record<SystemKind, Measurement> };
+  /** codes in the shipped tokenizer's codebook */
+  codebookSize: number;
+  /** the main clusters (with the 1x stage 2) first, then each coarse-label variant; K is chosen among the k-means rows by `chosen.validation` */
+  coarse: CoarseRow[];
+  /** the baseline over a tokenizer with only K codes, and that tokenizer's reconstructions of the validation images */
+  smallCodebook: { codes: number; reconstruction: Measurement; chosen: Chosen } | null;
 }
 
 function sizeOf(m: GPT): StageSize {
@@ -87,7 +129,7 @@ function sizeOf(m: GPT): StageSize {
 }
 
 /** The validation numbers a stage's metrics log holds at `step` (the last validation at or before it). */
-function validationAt(run: string, stage: 'stage1' | 'stage2' | 'baseline', step: number): { valLoss: number; valAcc: number } {
+function validationAt(run: string, stage: 'stage1' | 'stage2' | 'baseline', step: number): Validated {
   const rows = new MetricsLog(new RunDir(run).metrics(stage)).read().filter((r) => r.valLoss !== undefined && r.step <= step);
   const last = rows[rows.length - 1];
   return { valLoss: Number(last?.valLoss ?? NaN), valAcc: Number(last?.valAcc ?? NaN) };
@@ -121,7 +163,12 @@ export async function measureTrainedStudy(c: TrainedStudyConfig, o: TrainedMeasu
       validation: await referenceStats({ classifier, dataset: c.data.validation, cacheDir: statsCache }),
       report: await referenceStats({ classifier, dataset: c.data.report, cacheDir: statsCache }),
     },
-    total: 2 * (c.stage2.length - 1) + 2 + 2 * steps.length,
+    total:
+      2 * (c.stage2.length - 1) +
+      2 +
+      2 * steps.length +
+      (c.coarse.length + 1) * (o.cfg.length + 2) +
+      (c.smallCodebook ? o.cfg.length + 2 : 0),
     onProgress: o.onProgress,
   });
   const loaded: LoadedRun[] = [];
@@ -191,6 +238,8 @@ export async function measureTrainedStudy(c: TrainedStudyConfig, o: TrainedMeasu
       }
     }
     const secondNetwork = await measureSecondNetwork(c, points, { ctf: mainRun!, baseline: baselineLoaded }, o);
+    const coarse = await measureCoarse(c, points, measure, o);
+    const smallCodebook = c.smallCodebook ? await measureSmallCodebook(c, c.smallCodebook.codes, points, measure, o) : null;
     const { onProgress: _p, ...options } = o;
     return {
       config: c,
@@ -201,6 +250,9 @@ export async function measureTrainedStudy(c: TrainedStudyConfig, o: TrainedMeasu
       stage2Sampling: stage2Sampling!,
       curve,
       secondNetwork,
+      codebookSize: mainRun!.tokenizer.model.config.codebookSize,
+      coarse,
+      smallCodebook,
     };
   } finally {
     loaded.forEach((r) => r.dispose());
@@ -245,4 +297,96 @@ async function measureSecondNetwork(
   } finally {
     network.dispose();
   }
+}
+
+/** The guidance scale of a run chosen on the validation range (o.cfg at `temperature`, seed 0), then that setting on the report set. */
+async function chooseOnValidation(
+  measure: Measure,
+  name: string,
+  run: LoadedRun,
+  temperature: number,
+  o: TrainedMeasureOptions,
+): Promise<Chosen> {
+  const system = run.models.kind;
+  const seed = o.seeds[0]!;
+  const sweep: Measurement[] = [];
+  for (const cfg of o.cfg) {
+    const settings = { cfg, temperature, seed };
+    sweep.push(
+      await measure(`${name}-sweep-cfg${cfg}-t${temperature}`, 'validation', generated(run, o.sweepN, settings), { system, settings }),
+    );
+  }
+  const validation = sweep.reduce((a, b) => (b.fid < a.fid ? b : a));
+  const settings = { ...validation.settings!, seed };
+  const report = await measure(`${name}-chosen`, 'report', generated(run, o.headlineN, settings), { system, settings });
+  return { sweep, validation, report };
+}
+
+/** Opens a run, measures it, lets it go. */
+async function withRun<R>(dir: string, kind: SystemKind, f: (run: LoadedRun) => Promise<R>): Promise<R> {
+  const run = await loadRun(dir, kind);
+  try {
+    return await f(run);
+  } finally {
+    run.dispose();
+  }
+}
+
+/**
+ * CTF over each coarse labelling: the main clusters (through the 1x stage 2, the size every variant's
+ * stage 2 has) and the variants of `c.coarse`, each at its own guidance scale (the main CTF run's
+ * temperature) chosen on the validation range.
+ */
+async function measureCoarse(
+  c: TrainedStudyConfig,
+  points: OperatingPointsResult,
+  measure: Measure,
+  o: TrainedMeasureOptions,
+): Promise<CoarseRow[]> {
+  if (c.coarse.length === 0) return [];
+  const reference = c.stage2.find((s) => s.width === c.model.dim && !s.flags?.length);
+  if (!reference)
+    throw new Error(`the coarse-label variants compare with a stage 2 of stage 1's width (${c.model.dim}); the study trains none`);
+  const rows: CoarseRow[] = [];
+  const temperature = points.best.ctf.settings.temperature!;
+  for (const [run, dir] of [
+    [{ name: reference.name, k: c.k, method: 'kmeans' }, stage2Run(c, reference.name)] as const,
+    ...c.coarse.map((v) => [v, coarseRun(c, v)] as const),
+  ])
+    rows.push(
+      await withRun(dir, 'ctf', async (loaded) => ({
+        run,
+        dir,
+        stage1: validationAt(dir, 'stage1', c.steps),
+        stage2: validationAt(dir, 'stage2', c.steps),
+        trueCoarse: await measureStage2Alone(
+          measure,
+          heldOutImages(loaded, c.data.validation),
+          loaded,
+          `${run.name}-true-coarse-stage2-sampled`,
+          {},
+        ),
+        chosen: await chooseOnValidation(measure, run.name, loaded, temperature, o),
+      })),
+    );
+  return rows;
+}
+
+/** The key control: the baseline over a tokenizer with only `codes` codes, at its own guidance scale (the main baseline's temperature) chosen on the validation range, and that tokenizer's reconstruction floor. */
+async function measureSmallCodebook(
+  c: TrainedStudyConfig,
+  codes: number,
+  points: OperatingPointsResult,
+  measure: Measure,
+  o: TrainedMeasureOptions,
+): Promise<NonNullable<TrainedStudyResult['smallCodebook']>> {
+  return withRun(baselineRun(c, codes), 'baseline', async (run) => ({
+    codes,
+    reconstruction: await measure(
+      `c${codes}-reference-reconstruction`,
+      'report',
+      heldOutImages(run, c.data.validation)((v) => decodeTokenMaps(run, v.codes)),
+    ),
+    chosen: await chooseOnValidation(measure, `baseline-c${codes}`, run, points.best.baseline.settings.temperature!, o),
+  }));
 }

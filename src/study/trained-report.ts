@@ -7,10 +7,20 @@ import { linePlot } from '../viz/index.js';
 import { HEAD, noiseFloor, pointsClaimRows, pointsSections, protocol, row, shown, writeSweepFigure } from './operating-points-report.js';
 import { settingsLabel } from './operating-points.js';
 import type { StepRecord } from './runner.js';
-import type { CurvePoint, Stage2Row, TrainedStudyResult } from './trained-measurements.js';
-import { baselineRun, stage2Run } from './trained-study.js';
+import type { CoarseRow, CurvePoint, Stage2Row, TrainedStudyResult } from './trained-measurements.js';
+import { baselineRun, smallTokenizer, stage2Run } from './trained-study.js';
 
 const millions = (n: number) => `${(n / 1e6).toFixed(2)}M`;
+
+/** A claim's verdict from the FID it predicts a gain of (positive: the claim's direction), against the one-seed noise floor. */
+function byFloor(gain: number, floor: number, what: string): string {
+  const d = Math.abs(gain).toFixed(1);
+  return gain > floor
+    ? `reproduced (${what}: ${d} FID better)`
+    : gain < -floor
+      ? `not reproduced (${what}: ${d} FID worse)`
+      : `inconclusive (${what}: a difference of ${d} FID, within the noise floor ${floor.toFixed(1)})`;
+}
 
 function convergenceVerdict(r: TrainedStudyResult): { numbers: string; verdict: string } {
   const at = (s: CurvePoint['system'], step: number) => r.curve.find((p) => p.system === s && p.step === step)!.m.fid;
@@ -42,13 +52,7 @@ function auxVerdict(r: TrainedStudyResult): { numbers: string; verdict: string }
         `${a.run.name}: stage 2 alone ${a.trueCoarse.fid.toFixed(1)}, full CTF ${a.full.fid.toFixed(1)}, val loss ${a.valLoss.toFixed(3)}`,
     )
     .join('; ');
-  const gain = small.full.fid - large.full.fid;
-  const verdict =
-    gain > floor
-      ? `reproduced (full CTF ${gain.toFixed(1)} FID better from ${small.run.name} to ${large.run.name})`
-      : gain < -floor
-        ? `not reproduced (full CTF ${(-gain).toFixed(1)} FID worse from ${small.run.name} to ${large.run.name})`
-        : `inconclusive for full CTF (difference ${Math.abs(gain).toFixed(1)} within ${floor.toFixed(1)}); stage 2 alone: ${small.trueCoarse.fid.toFixed(1)} → ${large.trueCoarse.fid.toFixed(1)}`;
+  const verdict = `${byFloor(small.full.fid - large.full.fid, floor, `full CTF from ${small.run.name} to ${large.run.name}`)}; stage 2 alone: ${small.trueCoarse.fid.toFixed(1)} → ${large.trueCoarse.fid.toFixed(1)}`;
   return { numbers, verdict };
 }
 
@@ -71,6 +75,91 @@ function designTable(r: TrainedStudyResult): string[] {
       (a) =>
         `| ${a.run.name}${a.run.flags?.length ? ` (\`${a.run.flags.join(' ')}\`)` : ' (full attention, unmasked loss)'} | ${a.valLoss.toFixed(4)} | ${(100 * a.valAcc).toFixed(1)}% | ${a.trueCoarse.fid.toFixed(2)} | ${a.full.fid.toFixed(2)} | ${a.full.kid.toFixed(2)} | ${(100 * a.full.classAccuracy).toFixed(1)}% |`,
     ),
+    '',
+  ];
+}
+
+const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+const coarseLabel = (x: CoarseRow) => `${x.run.method === 'random' ? 'random' : 'k-means'} K = ${x.run.k}`;
+const atChosen = (x: CoarseRow) => `${coarseLabel(x)}: ${x.chosen.report.fid.toFixed(1)} (${settingsLabel(x.chosen.report)})`;
+
+/** The k-means labellings, and the K chosen among them on the validation range. */
+function kChoice(r: TrainedStudyResult): CoarseRow | null {
+  const rows = r.coarse.filter((x) => x.run.method === 'kmeans');
+  return rows.length === 0 ? null : rows.reduce((a, b) => (b.chosen.validation.fid < a.chosen.validation.fid ? b : a));
+}
+
+function coarseClaimRows(r: TrainedStudyResult): string[] {
+  const [main, ...variants] = r.coarse;
+  if (!main) return ['| too-small K fails; random clusters fail | no coarse-label variants trained | not tested |'];
+  const floor = noiseFloor(r.points);
+  const how = 'full CTF with a 1x stage 2, each at its CFG chosen on the validation range, seed 0';
+  const small = variants.filter((v) => v.run.method === 'kmeans' && v.run.k < main.run.k).sort((a, b) => a.run.k - b.run.k)[0];
+  const random = variants.find((v) => v.run.method === 'random');
+  return [
+    ...(small
+      ? [
+          `| too-small K fails (the paper: K = 128 of 16,384 codes, FID 11.23 against 5.51 at K = 512) | ${how}: ${atChosen(small)} (${r.codebookSize / small.run.k} codes per cluster) vs ${atChosen(main)} (${r.codebookSize / main.run.k}) | ${byFloor(small.chosen.report.fid - main.chosen.report.fid, floor, `K = ${main.run.k} against K = ${small.run.k}`)} |`,
+        ]
+      : []),
+    ...(random
+      ? [
+          `| random clusters fail (stage 2 can no longer recover the fine tokens) | stage 2 validation accuracy ${pct(random.stage2.valAcc)} vs ${pct(main.stage2.valAcc)} (k-means); stage 2 alone ${random.trueCoarse.fid.toFixed(1)} vs ${main.trueCoarse.fid.toFixed(1)}; ${how}: ${atChosen(random)} vs ${atChosen(main)} | ${byFloor(random.chosen.report.fid - main.chosen.report.fid, floor, 'k-means against random clusters, full CTF')} |`,
+        ]
+      : []),
+  ];
+}
+
+function controlClaimRow(r: TrainedStudyResult): string[] {
+  const s = r.smallCodebook;
+  if (!s) return [];
+  const ctf = r.points.best.ctf.report[0]!;
+  const control = s.chosen.report;
+  return [
+    `| (the key control) CTF beats simply using a small codebook: the baseline over a ${s.codes}-code tokenizer | seed 0: CTF ${ctf.fid.toFixed(1)} (${settingsLabel(ctf)}) vs the ${s.codes}-code baseline ${control.fid.toFixed(1)} (${settingsLabel(control)}, chosen on the validation range); reconstructions ${s.reconstruction.fid.toFixed(1)} with ${s.codes} codes vs ${r.points.references.reconstruction.fid.toFixed(1)} with ${r.codebookSize} | ${byFloor(control.fid - ctf.fid, floor(r), 'CTF against the small codebook')} |`,
+  ];
+}
+const floor = (r: TrainedStudyResult) => noiseFloor(r.points);
+
+function coarseSection(r: TrainedStudyResult): string[] {
+  const chosen = kChoice(r);
+  if (!chosen) return [];
+  const [main] = r.coarse;
+  return [
+    '## Coarse labels: K and random clusters (report set)',
+    '',
+    `Each row is a stage 1 and a stage 2 of stage 1's size trained over those coarse labels with the main runs' budget (the first row: the main clusters, with the main stage 1 and stage 2 ${main!.run.name}). Each has its own CFG chosen on the validation range (τ ${r.coarse[0]!.chosen.validation.settings!.temperature}, ${r.options.sweepN} images); the report set gets ${r.options.headlineN} images at that setting, seed ${r.options.seeds[0]}. Stage 2 alone: the true coarse maps of the validation images through that stage 2.`,
+    '',
+    `**K chosen on the validation range: K = ${chosen.run.k}** (validation FID at each K's chosen CFG: ${r.coarse
+      .filter((x) => x.run.method === 'kmeans')
+      .map((x) => `K = ${x.run.k}: ${x.chosen.validation.fid.toFixed(1)}`)
+      .join(', ')}).`,
+    '',
+    '| coarse labels | codes per cluster | stage 1 validation loss / accuracy | stage 2 validation loss / accuracy | FID, stage 2 alone | chosen CFG (validation FID) | FID, full CTF | KID | IS | class acc |',
+    '|---|---|---|---|---|---|---|---|---|---|',
+    ...r.coarse.map(
+      (x) =>
+        `| ${coarseLabel(x)} (\`${shown(x.dir)}\`) | ${r.codebookSize / x.run.k} | ${x.stage1.valLoss.toFixed(4)} / ${pct(x.stage1.valAcc)} | ${x.stage2.valLoss.toFixed(4)} / ${pct(x.stage2.valAcc)} | ${x.trueCoarse.fid.toFixed(2)} | ${x.chosen.validation.settings!.cfg} (${x.chosen.validation.fid.toFixed(2)}) | ${x.chosen.report.fid.toFixed(2)} | ${x.chosen.report.kid.toFixed(2)} | ${x.chosen.report.isMean.toFixed(2)} | ${pct(x.chosen.report.classAccuracy)} |`,
+    ),
+    '',
+  ];
+}
+
+function controlSection(r: TrainedStudyResult): string[] {
+  const s = r.smallCodebook;
+  if (!s) return [];
+  const c = r.config;
+  return [
+    `## The key control: the baseline over a ${s.codes}-code tokenizer (report set)`,
+    '',
+    `Does CTF beat simply using a small codebook? \`${shown(smallTokenizer(c, s.codes))}\` is trained as the shipped tokenizer was (\`${c.smallCodebook!.train.join(' ')}\`) but with ${s.codes} codes (K); the baseline over it (\`${shown(baselineRun(c, s.codes))}\`) is trained as the main baseline; its CFG is chosen on the validation range (τ ${s.chosen.validation.settings!.temperature}, ${r.options.sweepN} images). Seed ${r.options.seeds[0]}, ${r.options.headlineN} images.`,
+    '',
+    HEAD,
+    row(`reconstructions, the shipped ${r.codebookSize}-code tokenizer`, r.points.references.reconstruction),
+    row(`reconstructions, the ${s.codes}-code tokenizer`, s.reconstruction),
+    row(`baseline over ${s.codes} codes, ${settingsLabel(s.chosen.report)}`, s.chosen.report),
+    row(`baseline over ${r.codebookSize} codes, ${settingsLabel(r.points.best.baseline.report[0]!)}`, r.points.best.baseline.report[0]!),
+    row(`CTF (${r.stage2[0]!.run.name}), ${settingsLabel(r.points.best.ctf.report[0]!)}`, r.points.best.ctf.report[0]!),
     '',
   ];
 }
@@ -142,7 +231,8 @@ export async function writeTrainedReport(
     `| CTF converges faster (FID against steps) | ${conv.numbers} (one seed, ${r.options.curveN} images each) | ${conv.verdict} |`,
     `| a larger stage 2 helps | ${aux.numbers} | ${aux.verdict} |`,
     `| (robustness) the FID ranking holds under a second feature network | second network, seed 0: CTF ${r.secondNetwork.best.ctf.fid.toFixed(2)} vs baseline ${r.secondNetwork.best.baseline.fid.toFixed(2)}; first network CTF ${r.points.best.ctf.report[0]!.fid.toFixed(2)} vs ${r.points.best.baseline.report[0]!.fid.toFixed(2)} | ${Math.sign(r.secondNetwork.best.ctf.fid - r.secondNetwork.best.baseline.fid) === Math.sign(r.points.best.ctf.report[0]!.fid - r.points.best.baseline.report[0]!.fid) ? 'the same ranking' : 'the ranking flips: no FID verdict rests on one network'} |`,
-    `| too-small K fails; random clusters fail | not re-run here: only K = ${c.k} was trained in part B (the short-budget ablations of [results.md](results.md) chose K on the test set) | not tested in part B |`,
+    ...coarseClaimRows(r),
+    ...controlClaimRow(r),
     '',
     '## Stage 2 size (report set)',
     '',
@@ -157,6 +247,8 @@ export async function writeTrainedReport(
         `| ${a.run.name} | ${millions(a.params.blocks)} (${ratio(a.params.blocks).toFixed(2)}x) | ${a.valLoss.toFixed(4)} | ${(100 * a.valAcc).toFixed(1)}% | ${a.trueCoarse.fid.toFixed(2)} | ${a.full.fid.toFixed(2)} | ${a.full.kid.toFixed(2)} | ${a.full.isMean.toFixed(2)} | ${(100 * a.full.classAccuracy).toFixed(1)}% |`,
     ),
     '',
+    ...coarseSection(r),
+    ...controlSection(r),
     '## Stage 2 design and sampling (beyond the paper; report set)',
     '',
     ...designTable(r),

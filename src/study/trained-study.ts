@@ -2,7 +2,9 @@
 // coarse labels; stage 2 at several multiples of stage 1's transformer parameters (the aux-size
 // curve; the largest is the main CTF configuration, as the paper's ≈ 343M aux beside LlamaGen-B)
 // and in other designs (causal attention, masked loss); the baseline at the same size and budget as
-// stage 1; a second feature network, so no ranking rests on one network. Stage models train on a training range of the split and
+// stage 1; CTF over other coarse labels (other K, random clusters: a stage 1 and a 1x stage 2 each);
+// the baseline over a tokenizer with only K codes (does CTF beat simply using a small codebook?); a
+// second feature network, so no ranking rests on one network. Stage models train on a training range of the split and
 // validate on the range held out from it; every run keeps snapshots along its training so FID can
 // be followed against steps.
 //
@@ -26,6 +28,10 @@ export interface TrainedStudyConfig {
   model: { dim: number; layers: number; heads: number };
   /** the stage 2s trained over the one stage 1: the first is the main CTF run's; those with flags are design variants */
   stage2: Stage2Run[];
+  /** CTF over other coarse labels: each a stage 1 and a stage 2 at stage 1's width (compared with the 1x stage 2 over the main clusters; K is chosen among them on the validation range) */
+  coarse: CoarseRun[];
+  /** the key control: the baseline over a tokenizer trained with only `codes` codes (`ctfgen tokenizer train` arguments besides --codebook-size and --out) */
+  smallCodebook?: { codes: number; train: string[] };
   /** a second feature network: `ctfgen eval classifier train` arguments besides --out */
   secondNetwork: string[];
   /** optimizer steps of every run, and images in each */
@@ -47,11 +53,24 @@ export interface Stage2Run {
   flags?: string[];
 }
 
-export const trainCache = (c: TrainedStudyConfig) => join(c.root, 'train.tokens.safetensors');
-export const validationCache = (c: TrainedStudyConfig) => join(c.root, 'validation.tokens.safetensors');
-export const clusterFile = (c: TrainedStudyConfig) => join(c.root, `clusters-kmeans-k${c.k}.safetensors`);
+export interface CoarseRun {
+  /** the run folder's suffix (`ctf-<name>`) */
+  name: string;
+  k: number;
+  method: 'kmeans' | 'random';
+}
+
+/** Token caches of the shipped tokenizer, or (`codes`) of the small-codebook control's. */
+const codebookSuffix = (codes?: number) => (codes === undefined ? '' : `-c${codes}`);
+export const trainCache = (c: TrainedStudyConfig, codes?: number) => join(c.root, `train${codebookSuffix(codes)}.tokens.safetensors`);
+export const validationCache = (c: TrainedStudyConfig, codes?: number) =>
+  join(c.root, `validation${codebookSuffix(codes)}.tokens.safetensors`);
+export const clusterFile = (c: TrainedStudyConfig, v: Pick<CoarseRun, 'k' | 'method'> = { k: c.k, method: 'kmeans' }) =>
+  join(c.root, `clusters-${v.method}-k${v.k}.safetensors`);
 export const stage2Run = (c: TrainedStudyConfig, name: string) => join(c.root, `ctf-k${c.k}-${name}`);
-export const baselineRun = (c: TrainedStudyConfig) => join(c.root, 'baseline');
+export const coarseRun = (c: TrainedStudyConfig, v: CoarseRun) => join(c.root, `ctf-${v.name}`);
+export const baselineRun = (c: TrainedStudyConfig, codes?: number) => join(c.root, `baseline${codebookSuffix(codes)}`);
+export const smallTokenizer = (c: TrainedStudyConfig, codes: number) => join(c.root, `tokenizer-c${codes}.safetensors`);
 export const secondNetworkPath = (c: TrainedStudyConfig) => join(c.root, 'classifier-2.safetensors');
 
 /** Hard-links stage 1's files (final weights, snapshots, metrics, curve) from one run folder into another. */
@@ -67,15 +86,15 @@ const finished = (c: TrainedStudyConfig, run: string, stage: string) =>
   join(run, `${stage}.step-${String(c.steps).padStart(6, '0')}.safetensors`);
 
 export function trainedStudySteps(c: TrainedStudyConfig): StudyStep[] {
-  const common = (run: string) => [
+  const common = (run: string, codes?: number) => [
     '--run',
     run,
     '--tokenizer',
-    c.tokenizer,
+    codes === undefined ? c.tokenizer : smallTokenizer(c, codes),
     '--train-cache',
-    trainCache(c),
+    trainCache(c, codes),
     '--val-cache',
-    validationCache(c),
+    validationCache(c, codes),
     '--steps',
     String(c.steps),
     '--batch-size',
@@ -105,19 +124,45 @@ export function trainedStudySteps(c: TrainedStudyConfig): StudyStep[] {
       outputs: [finished(c, stage2Run(c, s.name), 'stage2')],
     },
   ];
-  const encode = (name: string, data: string, out: string, flip: boolean): StudyStep => ({
+  const encode = (name: string, tokenizer: string, data: string, out: string, flip: boolean): StudyStep => ({
     name,
-    args: ['tokenizer', 'encode', '--tokenizer', c.tokenizer, '--data', data, ...(flip ? [] : ['--no-flip']), '--out', out],
+    args: ['tokenizer', 'encode', '--tokenizer', tokenizer, '--data', data, ...(flip ? [] : ['--no-flip']), '--out', out],
     outputs: [out],
   });
+  const cluster = (v: Pick<CoarseRun, 'k' | 'method'>): StudyStep => ({
+    name: `cluster ${v.method} k${v.k}`,
+    args: ['cluster', '--tokenizer', c.tokenizer, '--clusters', String(v.k), '--method', v.method, '--out', clusterFile(c, v)],
+    outputs: [clusterFile(c, v)],
+  });
+  const coarse = (v: CoarseRun): StudyStep[] => [
+    ...(clusterFile(c, v) === clusterFile(c) ? [] : [cluster(v)]),
+    ...(['stage1', 'stage2'] as const).map((stage) => ({
+      name: `train ${stage === 'stage1' ? 'stage 1' : 'stage 2'}, ${v.name}`,
+      args: ['train', stage, ...common(coarseRun(c, v)), ...size(c.model.dim), '--clusters', clusterFile(c, v)],
+      outputs: [finished(c, coarseRun(c, v), stage)],
+    })),
+  ];
+  const control = (s: NonNullable<TrainedStudyConfig['smallCodebook']>): StudyStep[] => {
+    const tokenizer = smallTokenizer(c, s.codes);
+    return [
+      {
+        name: `tokenizer with ${s.codes} codes`,
+        args: ['tokenizer', 'train', ...s.train, '--codebook-size', String(s.codes), '--out', tokenizer, '--resume'],
+        outputs: [tokenizer],
+      },
+      encode(`encode train, ${s.codes} codes`, tokenizer, c.data.train, trainCache(c, s.codes), true),
+      encode(`encode validation, ${s.codes} codes`, tokenizer, c.data.validation, validationCache(c, s.codes), false),
+      {
+        name: `train baseline, ${s.codes} codes`,
+        args: ['train', 'baseline', ...common(baselineRun(c, s.codes), s.codes), ...size(c.model.dim)],
+        outputs: [finished(c, baselineRun(c, s.codes), 'baseline')],
+      },
+    ];
+  };
   return [
-    encode('encode train', c.data.train, trainCache(c), true),
-    encode('encode validation', c.data.validation, validationCache(c), false),
-    {
-      name: `cluster k${c.k}`,
-      args: ['cluster', '--tokenizer', c.tokenizer, '--clusters', String(c.k), '--out', clusterFile(c)],
-      outputs: [clusterFile(c)],
-    },
+    encode('encode train', c.tokenizer, c.data.train, trainCache(c), true),
+    encode('encode validation', c.tokenizer, c.data.validation, validationCache(c), false),
+    { ...cluster({ k: c.k, method: 'kmeans' }), name: `cluster k${c.k}` },
     {
       name: 'train stage 1',
       args: ['train', 'stage1', ...common(first), ...size(c.model.dim), '--clusters', clusterFile(c)],
@@ -135,5 +180,7 @@ export function trainedStudySteps(c: TrainedStudyConfig): StudyStep[] {
       args: ['eval', 'classifier', 'train', ...c.secondNetwork, '--out', secondNetworkPath(c)],
       outputs: [secondNetworkPath(c)],
     },
+    ...(c.smallCodebook ? control(c.smallCodebook) : []),
+    ...c.coarse.flatMap(coarse),
   ];
 }

@@ -38,6 +38,8 @@ export interface TokenizerTrainOptions {
   /** images of the test split used for periodic validation */
   valImages?: number;
   entropyLossRatio?: number;
+  /** codes in the codebook (default: the preset's) */
+  codebookSize?: number;
   onProgress?: OnProgress;
   signal?: StopSignal;
   /** told of a capped batch size or a torn metrics line (default: a process warning) */
@@ -72,7 +74,11 @@ async function trainTokenizerLocked(o: TokenizerTrainOptions, p: TokenizerPreset
   const batchSize = capBatchSize(o.batchSize ?? p.batchSize, ds.length, `the training set ${ds.name}`, o.onWarning);
   const steps = o.steps ?? p.steps;
   T.manualSeed(seed);
-  const config = { ...p.vq, ...(o.entropyLossRatio !== undefined ? { entropyLossRatio: o.entropyLossRatio } : {}) };
+  const config = {
+    ...p.vq,
+    ...(o.entropyLossRatio !== undefined ? { entropyLossRatio: o.entropyLossRatio } : {}),
+    ...(o.codebookSize !== undefined ? { codebookSize: o.codebookSize } : {}),
+  };
   const model = new VQModel(config);
   const V = model.config.codebookSize;
   const optimizer = new AdamW(model.parameters(), { lr: o.lr ?? p.lr, betas: [0.9, 0.95], weightDecay: 0 });

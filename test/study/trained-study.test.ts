@@ -1,6 +1,8 @@
 // Study v2 part B end to end at toy scale: real ctfgen commands train stage 1 once, two stage 2s
-// over it (hard-linked), the baseline and a second feature network on ranges of the fixture; the
-// measurements read the kept snapshots, land in files and read back; the report carries them.
+// over it (hard-linked), the baseline, a second feature network, CTF over other coarse labels
+// (smaller K, random clusters) and the baseline over a tokenizer with K codes, on ranges of the
+// fixture; the measurements read the kept snapshots, land in files and read back; the report
+// carries them.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
@@ -9,7 +11,18 @@ import { join } from 'node:path';
 import { runStudy, StudyLog } from '../../src/study/runner.js';
 import { measureTrainedStudy, type TrainedMeasureOptions } from '../../src/study/trained-measurements.js';
 import { writeTrainedReport } from '../../src/study/trained-report.js';
-import { baselineRun, shareStage1, stage2Run, trainedStudySteps, type TrainedStudyConfig } from '../../src/study/trained-study.js';
+import {
+  baselineRun,
+  clusterFile,
+  coarseRun,
+  shareStage1,
+  smallTokenizer,
+  stage2Run,
+  trainedStudySteps,
+  type TrainedStudyConfig,
+} from '../../src/study/trained-study.js';
+import { openTokenizer } from '../../src/tokenizer/tokenizer-file.js';
+import { loadClusters } from '../../src/cluster/cluster-file.js';
 import { RunDir } from '../../src/run/run-dir.js';
 import { shippedPath } from '../../src/util/package-root.js';
 
@@ -34,6 +47,27 @@ test('study v2 part B: trained runs, snapshots, measurements read back, report',
       { name: 'aux4x', width: 64 },
       { name: 'aux1x', width: 32 },
     ],
+    coarse: [
+      { name: 'k4', k: 4, method: 'kmeans' },
+      { name: 'random-k16', k: 16, method: 'random' },
+    ],
+    smallCodebook: {
+      codes: 16,
+      train: [
+        '--preset',
+        'tiny',
+        '--steps',
+        '2',
+        '--batch-size',
+        '8',
+        '--data',
+        'fixture@0:200',
+        '--test-data',
+        'fixture@200:250',
+        '--val-images',
+        '16',
+      ],
+    },
     secondNetwork: ['--data', 'fixture@0:200', '--test', 'fixture@200:300', '--epochs', '1', '--batch-size', '50', '--seed', '1'],
     steps: 8,
     batchSize: 16,
@@ -51,6 +85,23 @@ test('study v2 part B: trained runs, snapshots, measurements read back, report',
   // one stage 1, shared: the same file under both runs
   assert.equal(statSync(main.checkpoint('stage1')).ino, statSync(other.checkpoint('stage1')).ino);
   assert.equal(statSync(main.checkpoint('stage1', 4)).ino, statSync(other.checkpoint('stage1', 4)).ino);
+  for (const v of c.coarse) {
+    const run = new RunDir(coarseRun(c, v));
+    assert.deepEqual(
+      [run.snapshotSteps('stage1'), run.snapshotSteps('stage2')],
+      [
+        [4, 8],
+        [4, 8],
+      ],
+      v.name,
+    );
+    const clusters = await loadClusters(clusterFile(c, v));
+    assert.deepEqual([clusters.k, clusters.method], [v.k, v.method]);
+  }
+  const smallCodebook = await openTokenizer(smallTokenizer(c, 16));
+  assert.equal(smallCodebook.model.config.codebookSize, 16);
+  smallCodebook.model.dispose();
+  assert.deepEqual(new RunDir(baselineRun(c, 16)).snapshotSteps('baseline'), [4, 8]);
   const records = JSON.stringify(log.records);
   assert.ok(runStudy(trainedStudySteps(c), log), 'a rerun finds every step done');
   assert.equal(JSON.stringify(new StudyLog(join(root, 'log.json')).records), records);
@@ -85,6 +136,28 @@ test('study v2 part B: trained runs, snapshots, measurements read back, report',
   assert.notEqual(r.secondNetwork.best.ctf.fid, r.points.best.ctf.report[0]!.fid, 'another network, other numbers');
   assert.equal(r.secondNetwork.real.n, 50);
 
+  assert.deepEqual(
+    r.coarse.map((x) => [x.run.name, x.dir]),
+    [
+      ['aux1x', stage2Run(c, 'aux1x')],
+      ['k4', coarseRun(c, c.coarse[0]!)],
+      ['random-k16', coarseRun(c, c.coarse[1]!)],
+    ],
+  );
+  assert.equal(r.coarse[0]!.trueCoarse.fid, small!.trueCoarse.fid, "the main clusters' row is the 1x stage 2's");
+  for (const x of [...r.coarse.map((x) => x.chosen), r.smallCodebook!.chosen]) {
+    assert.equal(x.sweep.length, 2);
+    assert.equal(x.validation.fid, Math.min(...x.sweep.map((m) => m.fid)), 'the chosen setting is the best on the validation range');
+    assert.equal(x.validation.against, 'validation');
+    assert.deepEqual(x.report.settings, x.validation.settings);
+    assert.equal(x.report.against, 'report');
+  }
+  assert.notEqual(r.coarse[1]!.trueCoarse.fid, r.coarse[2]!.trueCoarse.fid, 'other clusters, other stage 2');
+  assert.equal(r.smallCodebook!.codes, 16);
+  assert.equal(r.smallCodebook!.reconstruction.n, 50);
+  assert.notEqual(r.smallCodebook!.reconstruction.fid, r.points.references.reconstruction.fid);
+  assert.equal(r.codebookSize, 4096);
+
   const again = await measureTrainedStudy(c, o);
   assert.deepEqual(JSON.parse(JSON.stringify(again)), JSON.parse(JSON.stringify(r)), 'a rerun reads every measurement back');
 
@@ -93,5 +166,16 @@ test('study v2 part B: trained runs, snapshots, measurements read back, report',
   assert.match(md, /\| CTF converges faster \(FID against steps\) \| step 4: CTF [\d.]+ vs [\d.]+; step 8: /);
   assert.match(md, /\| a larger stage 2 helps \| aux1x: stage 2 alone [\d.]+, full CTF/);
   assert.match(md, /the FID ranking holds under a second feature network/);
+  assert.match(md, /\| too-small K fails .* k-means K = 4: [\d.]+ \(CFG [\d.]+, τ 1\) \(1024 codes per cluster\) vs k-means K = 16: /);
+  assert.match(
+    md,
+    /\| random clusters fail .* random K = 16: [\d.]+ .* \| (reproduced|not reproduced|inconclusive) \(k-means against random clusters/,
+  );
+  assert.match(
+    md,
+    /\| \(the key control\) CTF beats simply using a small codebook: the baseline over a 16-code tokenizer \| seed 0: CTF [\d.]+/,
+  );
+  assert.match(md, /\*\*K chosen on the validation range: K = (4|16)\*\*/);
+  assert.match(md, /\| reconstructions, the 16-code tokenizer \| [\d.]+ /);
   for (const f of ['v2-sweep.png', 'v2-convergence.png', 'v2-aux-size.png']) assert.ok(existsSync(join(root, 'figures', f)), f);
 });

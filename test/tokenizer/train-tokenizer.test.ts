@@ -50,3 +50,13 @@ test('resume gives the same weights as an uninterrupted run of the same length',
   a.model.dispose();
   b.model.dispose();
 });
+
+test("--codebook-size trains a codebook of that many codes instead of the preset's (the small-codebook control)", async () => {
+  const out = join(dir, 'small.safetensors');
+  const r = await trainTokenizer({ ...opts, out, steps: 2, codebookSize: 16 });
+  assert.equal(r.model.config.codebookSize, 16);
+  r.model.dispose();
+  const tok = await openTokenizer(out);
+  assert.equal(tok.model.config.codebookSize, 16);
+  tok.model.dispose();
+});
