@@ -8,6 +8,8 @@
  *   fixture                      the committed tiny Fashion-MNIST sample (300 images)
  *   <spec>@<from>:<to>           samples from..to-1 of any of them, in order (a held-out part of a
  *                                split, e.g. fashion-mnist:train@55000:60000 for validation)
+ *   <spec>@every:<n>             samples 0, n, 2n, … (a held-out part spread over the dataset's
+ *   <spec>@not-every:<n>         order, e.g. every class of the emoji), or all the others
  */
 
 import { resolve } from 'node:path';
@@ -36,32 +38,53 @@ export interface OpenDatasetOptions {
 }
 
 export const DATASET_SPEC_HELP =
-  'fashion-mnist[:train|test], emoji-google, emoji-twitter, folder:<path>, idx:<images>,<labels>[,<classes>], fixture; <spec>@<from>:<to> for a range';
+  'fashion-mnist[:train|test], emoji-google, emoji-twitter, folder:<path>, idx:<images>,<labels>[,<classes>], fixture; <spec>@<from>:<to> for a range, <spec>@every:<n> / <spec>@not-every:<n> for every n-th sample / the others';
 
-/** A spec's base and its sample range (`<spec>@<from>:<to>`), or no range. */
-export function datasetRange(spec: string): { base: string; range: { from: number; to: number } | null } {
-  const m = /^(.*)@(\d+):(\d+)$/.exec(spec.trim());
-  if (!m) return { base: spec.trim(), range: null };
-  const from = Number(m[2]);
-  const to = Number(m[3]);
-  if (!(from < to)) throw new Error(`dataset spec "${spec}": the range ${from}:${to} is empty; write <spec>@<from>:<to> with from < to`);
-  return { base: m[1]!, range: { from, to } };
+/** The samples a spec's suffix selects: a range, in order, or every n-th sample (`held`) or all the others. */
+export type DatasetPart = { kind: 'range'; from: number; to: number } | { kind: 'every'; n: number; held: boolean };
+
+/** A spec's base and the part its suffix selects (`@<from>:<to>`, `@every:<n>`, `@not-every:<n>`), or no part. */
+export function datasetPart(spec: string): { base: string; part: DatasetPart | null } {
+  const range = /^(.*)@(\d+):(\d+)$/.exec(spec.trim());
+  if (range) {
+    const from = Number(range[2]);
+    const to = Number(range[3]);
+    if (!(from < to)) throw new Error(`dataset spec "${spec}": the range ${from}:${to} is empty; write <spec>@<from>:<to> with from < to`);
+    return { base: range[1]!, part: { kind: 'range', from, to } };
+  }
+  const every = /^(.*)@(not-)?every:(\d+)$/.exec(spec.trim());
+  if (every) {
+    const n = Number(every[3]);
+    if (!(n >= 2)) throw new Error(`dataset spec "${spec}": every ${n}th sample selects ${n === 1 ? 'all' : 'none'} of them; use every:<n> with n ≥ 2`);
+    return { base: every[1]!, part: { kind: 'every', n, held: !every[2] } };
+  }
+  return { base: spec.trim(), part: null };
+}
+
+/** The suffix that writes `part` (the inverse of datasetPart). */
+function partSuffix(part: DatasetPart): string {
+  return part.kind === 'range' ? `@${part.from}:${part.to}` : `@${part.held ? '' : 'not-'}every:${part.n}`;
+}
+
+/** The indices of a dataset of `length` samples that `part` selects; refuses a range beyond the end. */
+function partIndices(spec: string, base: string, part: DatasetPart, length: number): number[] {
+  if (part.kind === 'range') {
+    if (part.to > length) throw new Error(`dataset spec "${spec}": ${base} has ${length} samples, fewer than the range's end ${part.to}`);
+    return Array.from({ length: part.to - part.from }, (_, k) => part.from + k);
+  }
+  const idx = Array.from({ length }, (_, i) => i).filter((i) => (i % part.n === 0) === part.held);
+  if (idx.length === 0) throw new Error(`dataset spec "${spec}": ${base} has ${length} samples, none of them selected`);
+  return idx;
 }
 
 /** Opens a dataset from a spec string (see the module comment). */
 export function openDataset(spec: string, opts: OpenDatasetOptions = {}): U8ImageDataset {
-  const { base, range } = datasetRange(spec);
-  if (range) {
+  const { base, part } = datasetPart(spec);
+  if (part) {
     const { limit, ...rest } = opts;
     const whole = openDataset(base, rest);
-    if (range.to > whole.length)
-      throw new Error(`dataset spec "${spec}": ${base} has ${whole.length} samples, fewer than the range's end ${range.to}`);
-    const part = subset(
-      whole,
-      Array.from({ length: range.to - range.from }, (_, k) => range.from + k),
-      `${whole.name}@${range.from}:${range.to}`,
-    );
-    return limit !== undefined ? limitDataset(part, limit) : part;
+    const selected = subset(whole, partIndices(spec, base, part, whole.length), `${whole.name}${partSuffix(part)}`);
+    return limit !== undefined ? limitDataset(selected, limit) : selected;
   }
   const s = spec.trim();
   let ds: U8ImageDataset;
@@ -111,8 +134,8 @@ export function openDataset(spec: string, opts: OpenDatasetOptions = {}): U8Imag
  * datasets this way, so they can be matched later from any working directory.
  */
 export function canonicalDatasetSpec(spec: string): string {
-  const { base, range } = datasetRange(spec);
-  if (range) return `${canonicalDatasetSpec(base)}@${range.from}:${range.to}`;
+  const { base, part } = datasetPart(spec);
+  if (part) return `${canonicalDatasetSpec(base)}${partSuffix(part)}`;
   const s = spec.trim();
   if (s === 'fashion-mnist') return 'fashion-mnist:train';
   if (s.startsWith('folder:') && s.length > 'folder:'.length) return `folder:${resolve(s.slice('folder:'.length))}`;

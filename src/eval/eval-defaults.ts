@@ -1,16 +1,17 @@
 // What `ctfgen eval` measures against when the user does not say: the reference and the feature
 // network follow the dataset the run (or a samples file) recorded, never a fixed dataset.
-//   reference: the recorded dataset's test split: a known one (fashion-mnist:train → :test), else
-//              the test split recorded with the classifier trained on that dataset; none → refused,
-//              naming --reference.
-//   classifier: a feature classifier whose checkpoint records that training dataset, among the
+//   reference: the part held out of the recorded training data (trained on <spec>@not-every:<n> →
+//              <spec>@every:<n>), else the dataset's test split: a known one (fashion-mnist:train →
+//              :test), else the test split recorded with the classifier trained on that dataset;
+//              none → refused, naming --reference.
+//   classifier: a feature classifier whose checkpoint records that training dataset (or a part of it), among the
 //              package's shipped models/*-classifier.safetensors and a --classifier the user gave;
 //              none → refused, naming the `ctfgen eval classifier train` command that makes one.
 // Datasets are compared as canonical specs (data/open.ts), so relative paths written from
 // different working directories still match.
 import { existsSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { canonicalDatasetSpec, datasetRange } from '../data/open.js';
+import { canonicalDatasetSpec, datasetPart } from '../data/open.js';
 import { readCheckpointMeta } from '../io/index.js';
 import { packageRoot } from '../util/package-root.js';
 import { CLASSIFIER_KIND } from './train-classifier.js';
@@ -49,6 +50,8 @@ export interface EvalDefaults {
 interface ClassifierFile {
   path: string;
   dataset: string;
+  /** the dataset it is (a part of) */
+  base: string;
   testDataset: string | null;
 }
 
@@ -56,7 +59,12 @@ async function classifierFile(path: string): Promise<ClassifierFile | null> {
   if (!path.endsWith('.safetensors')) return null;
   const meta = await readCheckpointMeta(path).catch(() => null);
   if (!meta || meta.kind !== CLASSIFIER_KIND || typeof meta.dataset !== 'string') return null;
-  return { path, dataset: canonicalDatasetSpec(meta.dataset), testDataset: typeof meta.testDataset === 'string' ? meta.testDataset : null };
+  return {
+    path,
+    dataset: canonicalDatasetSpec(meta.dataset),
+    base: canonicalDatasetSpec(datasetPart(meta.dataset).base),
+    testDataset: typeof meta.testDataset === 'string' ? meta.testDataset : null,
+  };
 }
 
 /** ctfgen feature classifiers among `extra` and dir's *-classifier.safetensors, with the datasets they record. */
@@ -92,25 +100,26 @@ export async function classifierForReference(
 
 /** The reference and feature network for a dataset (see the module comment); throws with the fix when there is none. */
 export async function resolveEvalDefaults(o: EvalDefaultsInput): Promise<EvalDefaults> {
-  // a range of a dataset (fashion-mnist:train@0:55000) is measured as the dataset it is part of
-  const dataset = canonicalDatasetSpec(datasetRange(o.dataset).base);
+  // a part of a dataset (fashion-mnist:train@0:55000, emoji-google@not-every:5) is measured as the
+  // dataset it is part of, against the part held out of it when there is one
+  const { base, part } = datasetPart(o.dataset);
+  const dataset = canonicalDatasetSpec(base);
+  const heldOut = part?.kind === 'every' && !part.held ? { spec: `${dataset}@every:${part.n}`, n: part.n } : null;
   const dir = o.modelsDir ?? SHIPPED_MODELS_DIR;
   const candidates = await findClassifiers(dir, o.classifier);
-  const own = candidates.find((c) => c.dataset === dataset) ?? null;
+  const own = candidates.find((c) => c.base === dataset) ?? null;
 
   const known = Object.prototype.hasOwnProperty.call(KNOWN_TEST_SPLITS, dataset);
-  const testSplit = known ? KNOWN_TEST_SPLITS[dataset]! : (own?.testDataset ?? null);
+  const testSplit = heldOut?.spec ?? (known ? KNOWN_TEST_SPLITS[dataset]! : (own?.testDataset ?? null));
   const problems: string[] = [];
   let classifier = o.classifier;
   const given = candidates.find((c) => c.path === o.classifier);
   let classifierWhy =
-    given && given.dataset !== dataset
-      ? `given with --classifier (trained on ${given.dataset}, not ${dataset})`
-      : 'given with --classifier';
+    given && given.base !== dataset ? `given with --classifier (trained on ${given.dataset}, not ${dataset})` : 'given with --classifier';
   if (!classifier) {
     if (own) {
       classifier = own.path;
-      classifierWhy = `the classifier trained on ${dataset}`;
+      classifierWhy = `the classifier trained on ${own.dataset}`;
     } else {
       const name = datasetSlug(dataset);
       const trainedOn = candidates.map((c) => `${basename(c.path)} (${c.dataset})`).join(', ') || 'none';
@@ -126,7 +135,11 @@ export async function resolveEvalDefaults(o: EvalDefaultsInput): Promise<EvalDef
   if (!reference) {
     if (testSplit) {
       reference = testSplit;
-      referenceWhy = known ? `the test split of ${dataset}` : `the test split recorded with ${own!.path}`;
+      referenceWhy = heldOut
+        ? `the part of ${dataset} held out of training (every ${heldOut.n}th sample)`
+        : known
+          ? `the test split of ${dataset}`
+          : `the test split recorded with ${own!.path}`;
     } else
       problems.push(
         known

@@ -1,7 +1,7 @@
 // The report of study v2 part B (trained-measurements.ts): the claims table first, then the
 // aux-size curve, the convergence curve, and the operating-points tables of the main runs.
 import { dirname, join, relative } from 'node:path';
-import { datasetRange } from '../data/open.js';
+import { datasetPart } from '../data/open.js';
 import { writeFileAtomic } from '../io/index.js';
 import { linePlot } from '../viz/index.js';
 import { HEAD, noiseFloor, pointsClaimRows, pointsSections, protocol, row, shown, writeSweepFigure } from './operating-points-report.js';
@@ -210,8 +210,8 @@ export async function writeTrainedReport(
   const conv = convergenceVerdict(r);
   const aux = auxVerdict(r);
   const main = r.stage2[0]!;
-  const range = datasetRange(c.data.train).range;
-  const epochs = (steps: number) => (range ? ((steps * c.batchSize) / (range.to - range.from)).toFixed(2) : '?');
+  const part = datasetPart(c.data.train).part;
+  const epochs = (steps: number) => (part?.kind === 'range' ? ((steps * c.batchSize) / (part.to - part.from)).toFixed(2) : '?');
   const steps = [...new Set(r.curve.map((p) => p.step))];
   const lines = [
     "# Study v2, part B: trained at the paper's proportions",
@@ -287,7 +287,7 @@ export async function writeTrainedReport(
     '## Not done in part B, and why',
     '',
     `- Training to convergence: ${c.steps} steps per run (${epochs(c.steps)} epochs) is what this session's CPU time allowed; the table above shows whether the validation losses still fall.`,
-    '- Not trained in this session (CPU time): stage 2 at 2x, stage 2 with causal attention or the masked loss, K ablations chosen on the validation range, random clusters, the small-codebook baseline control, the emoji held-out split. Each is one more entry in `src/study/fashion-mnist-v2.ts` (a stage 2 run is a name, a width and flags); the runner resumes the study and measures the new runs.',
+    `- Not trained (CPU time): stage 2 with causal attention or the masked loss (entries with flags in \`stage2\` of \`src/study/fashion-mnist-v2.ts\`), K above ${c.k} (an entry in \`coarse\`), other seeds of the training runs (the spread in this report is the sampling seeds'), the emoji study's held-out split. Each is one more config entry or study; the runner resumes the study and measures the new runs.`,
     '',
   ];
   await writeFileAtomic(reportPath, lines.join('\n'));

@@ -174,7 +174,7 @@ export function trainedStudySteps(c: TrainedStudyConfig): StudyStep[] {
       args: ['train', 'baseline', ...common(baselineRun(c)), ...size(c.model.dim)],
       outputs: [finished(c, baselineRun(c), 'baseline')],
     },
-    ...others.flatMap(stage2),
+    ...others.filter((s) => !s.flags?.length).flatMap(stage2),
     {
       name: 'second feature network',
       args: ['eval', 'classifier', 'train', ...c.secondNetwork, '--out', secondNetworkPath(c)],
@@ -182,5 +182,7 @@ export function trainedStudySteps(c: TrainedStudyConfig): StudyStep[] {
     },
     ...(c.smallCodebook ? control(c.smallCodebook) : []),
     ...c.coarse.flatMap(coarse),
+    // beyond the paper, so last
+    ...others.filter((s) => s.flags?.length).flatMap(stage2),
   ];
 }

@@ -31,9 +31,10 @@ export const TOKENIZER_PRESETS: Record<string, TokenizerPreset> = {
     restartEvery: 100,
     reportEvery: 500,
   },
-  // 32x32 colour emoji (64 px area-downsampled), downsample 4 → 8x8 tokens
+  // 32x32 colour emoji (64 px area-downsampled), downsample 4 → 8x8 tokens; every 5th Google
+  // emoji is held out (the emoji study's validation set and FID reference)
   emoji: {
-    data: 'emoji-google',
+    data: 'emoji-google@not-every:5',
     testData: 'emoji-twitter',
     vq: { codebookSize: 4096, codebookDim: 8, ch: 32, chMult: [1, 2, 2], zChannels: 64, numResBlocks: 1, inChannels: 3, imageSize: 32 },
     transform: { resize: { height: 32, width: 32, method: 'area' }, channels: 3 },

@@ -25,6 +25,31 @@ describe('openDataset', () => {
     assert.equal(canonicalDatasetSpec('fashion-mnist@0:5000'), 'fashion-mnist:train@0:5000');
   });
 
+  test('<spec>@every:<n> is samples 0, n, 2n, …; @not-every:<n> all the others; together the whole, apart', () => {
+    const whole = openDataset('fixture');
+    const held = openDataset('fixture@every:5');
+    const kept = openDataset('fixture@not-every:5');
+    assert.deepEqual([held.length, kept.length], [60, 240]);
+    assert.equal(held.name, `${whole.name}@every:5`);
+    assert.equal(kept.name, `${whole.name}@not-every:5`);
+    for (const k of [0, 7, 59]) assert.deepEqual(held.getU8!(k), whole.getU8!(5 * k));
+    // kept sample k is whole sample k + floor(k / 4) + 1 (one held out before every 4 kept)
+    for (const k of [0, 3, 4, 239]) {
+      assert.deepEqual(kept.getU8!(k), whole.getU8!(k + Math.floor(k / 4) + 1));
+      assert.equal(kept.labelAt(k), whole.labelAt(k + Math.floor(k / 4) + 1));
+    }
+    // every class of the fixture appears in the held-out part
+    const classes = (d: typeof whole) => new Set(Array.from({ length: d.length }, (_, i) => d.labelAt(i)));
+    assert.equal(classes(held).size, classes(whole).size);
+    assert.equal(openDataset('fixture@not-every:5', { limit: 10 }).length, 10);
+    assert.throws(() => openDataset('fixture@every:1'), /every 1th sample selects all of them; use every:<n> with n ≥ 2/);
+    assert.throws(() => openDataset('fixture@every:0'), /selects none of them/);
+    assert.equal(openDataset('fixture@every:400').length, 1);
+    // parts nest: the first sample alone has no "others"
+    assert.throws(() => openDataset('fixture@0:1@not-every:2'), /fixture@0:1 has 1 samples, none of them selected/);
+    assert.equal(canonicalDatasetSpec('fashion-mnist@not-every:5'), 'fashion-mnist:train@not-every:5');
+  });
+
   test('fixture resolves from the package root, not the cwd', () => {
     const cwd = process.cwd();
     try {

@@ -36,7 +36,7 @@ test('a Fashion-MNIST run gets fashion-mnist:test and the shipped classifier, fr
       classifier: join(packageRoot, 'models', 'emoji-classifier.safetensors'),
     });
     assert.equal(e.reference, 'fixture');
-    assert.equal(e.because.classifier, 'given with --classifier (trained on emoji-google, not fashion-mnist:train)');
+    assert.equal(e.because.classifier, 'given with --classifier (trained on emoji-google@not-every:5, not fashion-mnist:train)');
     assert.equal((await classifierForReference('fashion-mnist:test')).classifier, d.classifier);
   } finally {
     process.chdir(cwd);
@@ -71,4 +71,27 @@ test('a folder dataset: refused with the exact training command; found by its ca
   assert.equal(d.classifier, join(models, 'tiny-fashion-classifier.safetensors'));
   assert.equal(d.reference, `folder:${fixture}-test`);
   assert.match(d.because.reference, /the test split recorded with .*tiny-fashion-classifier\.safetensors/);
+});
+
+test('a run trained on <spec>@not-every:<n> is measured against <spec>@every:<n>, with the classifier of (a part of) that dataset', async () => {
+  const models = tmpDir('models-held-out');
+  await fakeClassifier(join(models, 'emoji-classifier.safetensors'), 'emoji-google@not-every:5', 'emoji-google@every:5');
+  const d = await resolveEvalDefaults({ dataset: 'emoji-google@not-every:5', source: 'run e', modelsDir: models });
+  assert.deepEqual(d, {
+    classifier: join(models, 'emoji-classifier.safetensors'),
+    reference: 'emoji-google@every:5',
+    because: {
+      classifier: 'the classifier trained on emoji-google@not-every:5',
+      reference: 'the part of emoji-google held out of training (every 5th sample)',
+    },
+  });
+  // the whole set has no held-out part: still refused, though its classifier is found
+  await assert.rejects(resolveEvalDefaults({ dataset: 'emoji-google', source: 'run e', modelsDir: models }), (err: Error) => {
+    assert.match(err.message, /emoji-google has no held-out test split/);
+    assert.doesNotMatch(err.message, /no feature classifier/);
+    return true;
+  });
+  // a range keeps its dataset's test split
+  const f = await resolveEvalDefaults({ dataset: 'fashion-mnist:train@0:55000', source: 'run g' });
+  assert.equal(f.reference, 'fashion-mnist:test');
 });
