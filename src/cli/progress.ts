@@ -12,42 +12,54 @@ export interface Progress {
   stop(): void;
 }
 
-/** `startAt`: work already done before this process (resumed runs), excluded from the rate. */
-export function progress(label: string, total: number, startAt = 0): Progress {
+/**
+ * `startAt`: work already done before this process (resumed runs), excluded from the rate; `since`:
+ * when the work began (default now), the rate's and the ETA's origin. `stop` ends the bar's line,
+ * and a later update draws it again with the same rate (work that alternates between phases).
+ */
+export function progress(label: string, total: number, startAt = 0, since = Date.now()): Progress {
+  const start = since;
+  const rateAt = (done: number, now: number) => (done - startAt) / Math.max((now - start) / 1000, 1e-3);
   if (process.stderr.isTTY) {
     const bar = new cliProgress.SingleBar(
       {
-        format: `${label} [{bar}] {value}/{total} {percentage}% | {rate} | ETA {eta_formatted} {info}`,
+        format: `${label} [{bar}] {value}/{total} {percentage}% | {rate} | ETA {eta} {info}`,
         stream: process.stderr,
         hideCursor: true,
-        etaBuffer: 50,
       },
       cliProgress.Presets.shades_classic,
     );
-    const start = Date.now();
-    bar.start(total, startAt, { rate: '-', info: '' });
+    let drawn = false;
     return {
       update(done, fields = {}) {
-        const rate = rateText((done - startAt) / Math.max((Date.now() - start) / 1000, 1e-3));
-        bar.update(done, { rate, info: formatFields(fields) });
+        const rate = rateAt(done, Date.now());
+        const payload = { rate: rateText(rate), eta: etaText(rate, total - done), info: formatFields(fields) };
+        if (!drawn) bar.start(total, done, payload);
+        else bar.update(done, payload);
+        drawn = true;
       },
-      stop: () => bar.stop(),
+      stop() {
+        if (drawn) bar.stop();
+        drawn = false;
+      },
     };
   }
-  const start = Date.now();
   let lastPrint = 0;
   return {
     update(done, fields = {}) {
       const now = Date.now();
       if (now - lastPrint < 5000 && done < total) return;
       lastPrint = now;
-      const secs = (now - start) / 1000;
-      const rate = (done - startAt) / Math.max(secs, 1e-3);
-      const eta = rate > 0 ? (total - done) / rate : 0;
-      process.stderr.write(`${label} ${done}/${total} | ${rateText(rate)} | ETA ${eta.toFixed(0)}s ${formatFields(fields)}\n`);
+      const rate = rateAt(done, now);
+      process.stderr.write(`${label} ${done}/${total} | ${rateText(rate)} | ETA ${etaText(rate, total - done)} ${formatFields(fields)}\n`);
     },
     stop() {},
   };
+}
+
+/** Seconds left at this rate. */
+function etaText(perSecond: number, left: number): string {
+  return perSecond > 0 ? `${(left / perSecond).toFixed(0)}s` : '-';
 }
 
 /** Items per second, or seconds per item when items are slower than one a second. */
@@ -63,23 +75,35 @@ function formatFields(fields: Record<string, string | number>): string {
 }
 
 /**
- * An OnProgress that draws one bar per phase (a new bar when the phase changes, e.g. from
- * 'stage1' to 'decode'); call `stop` when the work ends. Only rank 0 of a launch draws.
+ * An OnProgress that draws one bar per phase (another bar when the phase changes, e.g. from
+ * 'stage1' to 'decode'). A phase's work began when the previous event came (the first phase's,
+ * when the reporter was made), and a phase that comes back continues its bar: work alternating
+ * between phases batch by batch shows each phase's progress at the rate the whole work makes it.
+ * Call `stop` when the work ends. Only rank 0 of a launch draws.
  */
 export function progressReporter(): OnProgress & { stop(): void } {
   if (!isMainProcess()) return Object.assign(() => {}, { stop() {} });
-  let current: { phase: string; bar: Progress } | null = null;
+  const bars = new Map<string, { bar: Progress; total: number; done: number }>();
+  let current: Progress | null = null;
+  let lastEvent = Date.now();
   const report = ((e) => {
-    if (current?.phase !== e.phase) {
-      current?.bar.stop();
-      current = { phase: e.phase, bar: progress(e.phase, e.total, e.startAt ?? 0) };
+    let phase = bars.get(e.phase);
+    // a phase that starts over (another job of the same kind) gets a new bar
+    if (!phase || phase.total !== e.total || e.done < phase.done) {
+      phase = { bar: progress(e.phase, e.total, e.startAt ?? 0, lastEvent), total: e.total, done: e.done };
+      bars.set(e.phase, phase);
       if (e.startAt) process.stderr.write(`${e.phase}: resumed at ${e.startAt}/${e.total}\n`);
     }
-    current.bar.update(e.done, e.info);
+    if (phase.bar !== current) current?.stop();
+    current = phase.bar;
+    phase.done = e.done;
+    phase.bar.update(e.done, e.info);
+    lastEvent = Date.now();
   }) as OnProgress & { stop(): void };
   report.stop = () => {
-    current?.bar.stop();
+    current?.stop();
     current = null;
+    bars.clear();
   };
   return report;
 }
