@@ -55,7 +55,8 @@ export function datasetPart(spec: string): { base: string; part: DatasetPart | n
   const every = /^(.*)@(not-)?every:(\d+)$/.exec(spec.trim());
   if (every) {
     const n = Number(every[3]);
-    if (!(n >= 2)) throw new Error(`dataset spec "${spec}": every ${n}th sample selects ${n === 1 ? 'all' : 'none'} of them; use every:<n> with n ≥ 2`);
+    if (!(n >= 2))
+      throw new Error(`dataset spec "${spec}": every ${n}th sample selects ${n === 1 ? 'all' : 'none'} of them; use every:<n> with n ≥ 2`);
     return { base: every[1]!, part: { kind: 'every', n, held: !every[2] } };
   }
   return { base: spec.trim(), part: null };
