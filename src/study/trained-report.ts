@@ -76,7 +76,7 @@ function designTable(r: TrainedStudyResult): string[] {
   const rows = r.stage2.filter((a) => a.params.blocks === small.params.blocks);
   if (rows.length < 2) return [];
   return [
-    `The paper leaves open whether stage 2 should attend causally and whether its loss should be restricted to the members of each position's coarse label; these runs compare the designs over the same stage 1 (one training seed: FID differences within the noise floor of ${noiseFloor(r.points).toFixed(1)} are no difference).`,
+    `The paper leaves open whether stage 2 should attend causally and whether its loss should be restricted to the members of each position's coarse label; these runs compare the designs over the same stage 1 (one training seed: FID differences within the noise floor of ${noiseFloor(r.points).toFixed(1)} are no difference).${rows.some((a) => a.run.flags?.includes('--stage2-mask')) ? " A masked run's losses are over its cluster's members only, so they are lower by construction: compare its FIDs." : ''}`,
     '',
     '| stage 2 | final validation loss | validation accuracy | FID, stage 2 alone | FID, full CTF | KID, full CTF | class acc |',
     '|---|---|---|---|---|---|---|',
