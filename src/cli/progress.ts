@@ -57,9 +57,14 @@ export function progress(label: string, total: number, startAt = 0, since = Date
   };
 }
 
-/** Seconds left at this rate. */
+/** Time left at this rate: 42s, 5m10s, 1h02m. */
 function etaText(perSecond: number, left: number): string {
-  return perSecond > 0 ? `${(left / perSecond).toFixed(0)}s` : '-';
+  if (!(perSecond > 0)) return '-';
+  const t = Math.round(left / perSecond);
+  const two = (n: number) => String(n).padStart(2, '0');
+  if (t < 60) return `${t}s`;
+  if (t < 3600) return `${Math.floor(t / 60)}m${two(t % 60)}s`;
+  return `${Math.floor(t / 3600)}h${two(Math.floor((t % 3600) / 60))}m`;
 }
 
 /** Items per second, or seconds per item when items are slower than one a second. */

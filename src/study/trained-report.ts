@@ -4,7 +4,7 @@ import { dirname, join, relative } from 'node:path';
 import { datasetPart } from '../data/open.js';
 import { writeFileAtomic } from '../io/index.js';
 import { linePlot } from '../viz/index.js';
-import { HEAD, noiseFloor, pointsClaimRows, pointsSections, protocol, row, shown, writeSweepFigure } from './operating-points-report.js';
+import { HEAD, noiseFloor, pct, pointsClaimRows, pointsSections, protocol, row, shown, writeSweepFigure } from './operating-points-report.js';
 import { settingsLabel } from './operating-points.js';
 import type { StepRecord } from './runner.js';
 import type { CoarseRow, CurvePoint, Stage2Row, TrainedStudyResult } from './trained-measurements.js';
@@ -88,7 +88,6 @@ function designTable(r: TrainedStudyResult): string[] {
   ];
 }
 
-const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 const coarseLabel = (x: CoarseRow) => `${x.run.method === 'random' ? 'random' : 'k-means'} K = ${x.run.k}`;
 const atChosen = (x: CoarseRow) => `${coarseLabel(x)}: ${x.chosen.report.fid.toFixed(1)} (${settingsLabel(x.chosen.report)})`;
 
@@ -123,10 +122,9 @@ function controlClaimRow(r: TrainedStudyResult): string[] {
   const ctf = r.points.best.ctf.report[0]!;
   const control = s.chosen.report;
   return [
-    `| (the key control) CTF beats simply using a small codebook: the baseline over a ${s.codes}-code tokenizer | seed 0: CTF ${ctf.fid.toFixed(1)} (${settingsLabel(ctf)}) vs the ${s.codes}-code baseline ${control.fid.toFixed(1)} (${settingsLabel(control)}, chosen on the validation range); reconstructions ${s.reconstruction.fid.toFixed(1)} with ${s.codes} codes vs ${r.points.references.reconstruction.fid.toFixed(1)} with ${r.codebookSize} | ${byFloor(control.fid - ctf.fid, floor(r), 'CTF against the small codebook')} |`,
+    `| (the key control) CTF beats simply using a small codebook: the baseline over a ${s.codes}-code tokenizer | seed 0: CTF ${ctf.fid.toFixed(1)} (${settingsLabel(ctf)}) vs the ${s.codes}-code baseline ${control.fid.toFixed(1)} (${settingsLabel(control)}, chosen on the validation range); reconstructions ${s.reconstruction.fid.toFixed(1)} with ${s.codes} codes vs ${r.points.references.reconstruction.fid.toFixed(1)} with ${r.codebookSize} | ${byFloor(control.fid - ctf.fid, noiseFloor(r.points), 'CTF against the small codebook')} |`,
   ];
 }
-const floor = (r: TrainedStudyResult) => noiseFloor(r.points);
 
 function coarseSection(r: TrainedStudyResult): string[] {
   const chosen = kChoice(r);

@@ -38,6 +38,13 @@ test('alternating phases: sane rates and ETAs, throttled lines, a restarted phas
     mock.timers.tick(1000);
     report({ phase: 'stage1', done: 100, total: 200 });
     assert.match(lines[lines.length - 1]!, /^stage1 100\/200 \| 100\.0\/s \| ETA 1s/);
+    // long ETAs in minutes and hours
+    mock.timers.tick(100_000);
+    report({ phase: 'decode', done: 1, total: 400 });
+    assert.match(lines[lines.length - 1]!, /^decode 1\/400 \| 100\.0 s each \| ETA 11h05m/);
+    mock.timers.tick(5000);
+    report({ phase: 'decode', done: 100, total: 400 });
+    assert.match(lines[lines.length - 1]!, /^decode 100\/400 \| 1\.1 s each \| ETA 5m15s/);
     report.stop();
   } finally {
     mock.timers.reset();
