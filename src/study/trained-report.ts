@@ -4,7 +4,17 @@ import { dirname, join, relative } from 'node:path';
 import { datasetPart } from '../data/open.js';
 import { writeFileAtomic } from '../io/index.js';
 import { linePlot } from '../viz/index.js';
-import { HEAD, noiseFloor, pct, pointsClaimRows, pointsSections, protocol, row, shown, writeSweepFigure } from './operating-points-report.js';
+import {
+  HEAD,
+  noiseFloor,
+  pct,
+  pointsClaimRows,
+  pointsSections,
+  protocol,
+  row,
+  shown,
+  writeSweepFigure,
+} from './operating-points-report.js';
 import { settingsLabel } from './operating-points.js';
 import type { StepRecord } from './runner.js';
 import type { CoarseRow, CurvePoint, Stage2Row, TrainedStudyResult } from './trained-measurements.js';
