@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { referenceStats } from '../eval/metrics.js';
 import { loadFeatureNetwork } from '../eval/load-feature-network.js';
 import { MetricsLog } from '../train/metrics-log.js';
-import { loadRun, type LoadedRun, type SystemKind } from '../run/load-run.js';
+import { loadRun, type LoadedRun, type LoadOptions, type SystemKind } from '../run/load-run.js';
 import { RunDir } from '../run/run-dir.js';
 import type { GPT } from '../models/gpt.js';
 import type { SamplingOverrides } from '../ctf/index.js';
@@ -220,19 +220,10 @@ export async function measureTrainedStudy(c: TrainedStudyConfig, o: TrainedMeasu
         const settings = { ...points.best[system].settings, seed: o.seeds[0]! };
         const name = `curve-${system}-step${step}`;
         // a snapshot is loaded only when its measurement is still to be made, and let go after it
-        const m = await measure(
-          name,
-          'report',
-          async () => {
-            const run = await loadRun(dir, system, { step });
-            try {
-              return generated(run, o.curveN, settings)();
-            } finally {
-              run.dispose();
-            }
-          },
-          { system, settings },
-        );
+        const m = await measure(name, 'report', () => withRun(dir, system, async (run) => generated(run, o.curveN, settings)(), { step }), {
+          system,
+          settings,
+        });
         const valLoss = Object.fromEntries(stages.map((s) => [s, validationAt(dir, s, step).valLoss]));
         curve.push({ system, step, valLoss, m });
       }
@@ -322,9 +313,9 @@ async function chooseOnValidation(
   return { sweep, validation, report };
 }
 
-/** Opens a run, measures it, lets it go. */
-async function withRun<R>(dir: string, kind: SystemKind, f: (run: LoadedRun) => Promise<R>): Promise<R> {
-  const run = await loadRun(dir, kind);
+/** Opens a run (or its snapshot at `o.step`), measures it, lets it go. */
+async function withRun<R>(dir: string, kind: SystemKind, f: (run: LoadedRun) => Promise<R>, o: LoadOptions = {}): Promise<R> {
+  const run = await loadRun(dir, kind, o);
   try {
     return await f(run);
   } finally {
