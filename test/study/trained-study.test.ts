@@ -178,4 +178,16 @@ test('study v2 part B: trained runs, snapshots, measurements read back, report',
   assert.match(md, /\*\*K chosen on the validation range: K = (4|16)\*\*/);
   assert.match(md, /\| reconstructions, the 16-code tokenizer \| [\d.]+ /);
   for (const f of ['v2-sweep.png', 'v2-convergence.png', 'v2-aux-size.png']) assert.ok(existsSync(join(root, 'figures', f)), f);
+  // the "more clusters" claim and the list of untried labellings follow the variants the study has
+  assert.match(md, /- Not trained \(CPU time\): K above 16 \(entries in `coarse`/);
+  const larger = { ...r.coarse[1]!, run: { name: 'k64', k: 64, method: 'kmeans' as const } };
+  const md64 = readFileSync(
+    await writeTrainedReport({ ...r, coarse: [...r.coarse, larger] }, log.records, join(root, 'report-k64.md'), join(root, 'figures')),
+    'utf8',
+  );
+  assert.match(
+    md64,
+    /\| more clusters than the main K help a little .* k-means K = 64: [\d.]+ .*\(64 codes per cluster\) vs k-means K = 16: /,
+  );
+  assert.doesNotMatch(md64, /K above 16/);
 });
