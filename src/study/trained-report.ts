@@ -241,6 +241,11 @@ export async function writeTrainedReport(
     .filter((s) => /^npx ctfgen (tokenizer )?train /.test(s.command))
     .reduce((a, s) => a + s.seconds, 0);
   const allSeconds = Object.values(log).reduce((a, s) => a + s.seconds, 0);
+  // the headline systems' training: stage 1 and stage 2 of the main CTF run, and the baseline
+  const headlineRuns = [stage2Run(c, r.stage2[0]!.run.name), baselineRun(c)];
+  const headlineSeconds = Object.values(log)
+    .filter((s) => /^npx ctfgen train /.test(s.command) && headlineRuns.some((dir) => s.command.includes(`--run ${dir} `)))
+    .reduce((a, s) => a + s.seconds, 0);
   const conv = convergenceVerdict(r);
   const aux = auxVerdict(r);
   const main = r.stage2[0]!;
@@ -320,7 +325,7 @@ export async function writeTrainedReport(
     ...pointsSections(r.points, reportPath, sweepFig),
     '## Not done in part B, and why',
     '',
-    `- Training to convergence: ${c.steps} steps per run (${epochs(c.steps)} epochs) is what this session's CPU time allowed; the table above shows whether the validation losses still fall.`,
+    `- Training to convergence: ${c.steps} steps per run (${epochs(c.steps)} epochs) is what this session's CPU time allowed; the table above shows whether the validation losses still fall.${part?.kind === 'range' ? ` The headline systems alone (stage 1, stage 2 ${r.stage2[0]!.run.name}, the baseline) took ${(headlineSeconds / 3600).toFixed(2)} h of training for those ${epochs(c.steps)} epochs, so 10 epochs of them would take about ${((10 * headlineSeconds) / 3600 / Number(epochs(c.steps))).toFixed(0)} h on this machine, the ablations as much again.` : ''}`,
     `- Not trained (CPU time): ${untriedCoarse(r)}${untriedDesigns(r)}other seeds of the training runs (the spread in this report is the sampling seeds'). Each is one more config entry; the runner resumes the study and measures the new runs.`,
     '',
   ];

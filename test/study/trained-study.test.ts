@@ -178,6 +178,10 @@ test('study v2 part B: trained runs, snapshots, measurements read back, report',
   assert.match(md, /\*\*K chosen on the validation range: K = (4|16)\*\*/);
   assert.match(md, /\| reconstructions, the 16-code tokenizer \| [\d.]+ /);
   for (const f of ['v2-sweep.png', 'v2-convergence.png', 'v2-aux-size.png']) assert.ok(existsSync(join(root, 'figures', f)), f);
+  assert.match(
+    md,
+    /- Training to convergence: 8 steps per run .* took [\d.]+ h of training for those [\d.]+ epochs, so 10 epochs of them would take about \d+ h/,
+  );
   // the "more clusters" claim and the list of untried labellings follow the variants the study has
   assert.match(md, /- Not trained \(CPU time\): K above 16 \(entries in `coarse`/);
   const larger = { ...r.coarse[1]!, run: { name: 'k64', k: 64, method: 'kmeans' as const } };
