@@ -30,6 +30,7 @@ import { decodeTokenMaps, sampleImages, type SampledImages } from '../sample/ima
 import { loadRun, type LoadedRun, type SystemKind } from '../run/load-run.js';
 import { resolveSampling, type SamplingOverrides } from '../ctf/index.js';
 import { encodeDataset } from '../tokenizer/encode-dataset.js';
+import { checkSources } from './sources.js';
 import type { OnProgress } from '../util/progress.js';
 
 export interface OperatingPointsConfig {
@@ -89,6 +90,7 @@ export async function runOperatingPoints(c: OperatingPointsConfig): Promise<Oper
   try {
     for (const s of SYSTEMS) runs[s] = await loadRun(c.runs[s], s);
     const total = 2 + SYSTEMS.length * (c.cfg.length * c.temperatures.length + c.seeds.length + 1) + 3;
+    await checkSources(c.out, [c.runs.ctf, c.runs.baseline, c.classifier]);
     const measure = measurer({ out: c.out, classifier, refs, total, onProgress: c.onProgress });
     const generate = (s: SystemKind, n: number, settings: SamplingOverrides & { seed: number }) =>
       generated(runs[s], n, settings, c.batchSize);

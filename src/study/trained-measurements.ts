@@ -32,6 +32,7 @@ import {
   type OperatingPointsResult,
 } from './operating-points.js';
 import { decodeTokenMaps } from '../sample/images.js';
+import { checkSources } from './sources.js';
 import {
   baselineRun,
   coarseRun,
@@ -154,6 +155,14 @@ export async function measureTrainedStudy(c: TrainedStudyConfig, o: TrainedMeasu
     onProgress: o.onProgress,
   } satisfies OperatingPointsConfig);
 
+  const smallBaseline = c.smallCodebook ? [baselineRun(c, c.smallCodebook.codes)] : [];
+  await checkSources(out, [
+    ...c.stage2.map((s) => stage2Run(c, s.name)),
+    ...c.coarse.map((v) => coarseRun(c, v)),
+    baselineRun(c),
+    ...smallBaseline,
+    c.classifier,
+  ]);
   const { model: classifier } = await loadFeatureNetwork(c.classifier);
   const steps = Array.from({ length: Math.floor(c.steps / c.keepEvery) }, (_, i) => (i + 1) * c.keepEvery);
   const measure = measurer({
@@ -258,11 +267,13 @@ async function measureSecondNetwork(
   runs: Record<SystemKind, LoadedRun>,
   o: TrainedMeasureOptions,
 ): Promise<TrainedStudyResult['secondNetwork']> {
+  const out = join(c.root, 'measurements', 'second-network');
+  await checkSources(out, [stage2Run(c, c.stage2[0]!.name), baselineRun(c), secondNetworkPath(c)]);
   const { model: network, id } = await loadFeatureNetwork(secondNetworkPath(c));
   try {
     const cacheDir = join(c.root, 'stats');
     const measure = measurer({
-      out: join(c.root, 'measurements', 'second-network'),
+      out,
       classifier: network,
       refs: {
         validation: await referenceStats({ classifier: network, dataset: c.data.validation, cacheDir }),
