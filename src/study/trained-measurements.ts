@@ -37,6 +37,7 @@ import {
   baselineRun,
   coarseRun,
   secondNetworkPath,
+  seedRun,
   stage2Run,
   type CoarseRun,
   type Stage2Run,
@@ -102,6 +103,15 @@ export interface CoarseRow {
   chosen: Chosen;
 }
 
+/** A headline system pair trained with one seed, each at seed 0's setting chosen on the validation range, on the report set. */
+export interface SeedRow {
+  seed: number;
+  ctf: Measurement;
+  baseline: Measurement;
+  /** final validation loss of each stage */
+  valLoss: { stage1: number; stage2: number; baseline: number };
+}
+
 export interface TrainedStudyResult {
   config: TrainedStudyConfig;
   options: Omit<TrainedMeasureOptions, 'onProgress'>;
@@ -119,6 +129,8 @@ export interface TrainedStudyResult {
   coarse: CoarseRow[];
   /** the baseline over a tokenizer with only K codes, and that tokenizer's reconstructions of the validation images */
   smallCodebook: { codes: number; reconstruction: Measurement; chosen: Chosen } | null;
+  /** the headline systems per training seed: seed 0 (the main runs) first, then `config.trainingSeeds` */
+  trainingSeeds: SeedRow[];
 }
 
 function sizeOf(m: GPT): StageSize {
@@ -161,6 +173,7 @@ export async function measureTrainedStudy(c: TrainedStudyConfig, o: TrainedMeasu
     ...c.coarse.map((v) => coarseRun(c, v)),
     baselineRun(c),
     ...smallBaseline,
+    ...c.trainingSeeds.flatMap((seed) => [seedRun(c, 'ctf', seed), seedRun(c, 'baseline', seed)]),
     c.classifier,
   ]);
   const { model: classifier } = await loadFeatureNetwork(c.classifier);
@@ -177,7 +190,8 @@ export async function measureTrainedStudy(c: TrainedStudyConfig, o: TrainedMeasu
       2 +
       2 * steps.length +
       (c.coarse.length + 1) * (o.cfg.length + 2) +
-      (c.smallCodebook ? o.cfg.length + 2 : 0),
+      (c.smallCodebook ? o.cfg.length + 2 : 0) +
+      2 * c.trainingSeeds.length,
     onProgress: o.onProgress,
   });
   const loaded: LoadedRun[] = [];
@@ -240,6 +254,7 @@ export async function measureTrainedStudy(c: TrainedStudyConfig, o: TrainedMeasu
     const secondNetwork = await measureSecondNetwork(c, points, { ctf: mainRun!, baseline: baselineLoaded }, o);
     const coarse = await measureCoarse(c, points, measure, o);
     const smallCodebook = c.smallCodebook ? await measureSmallCodebook(c, c.smallCodebook.codes, points, measure, o) : null;
+    const trainingSeeds = await measureTrainingSeeds(c, points, measure, o);
     const { onProgress: _p, ...options } = o;
     return {
       config: c,
@@ -253,6 +268,7 @@ export async function measureTrainedStudy(c: TrainedStudyConfig, o: TrainedMeasu
       codebookSize: mainRun!.tokenizer.model.config.codebookSize,
       coarse,
       smallCodebook,
+      trainingSeeds,
     };
   } finally {
     loaded.forEach((r) => r.dispose());
@@ -332,6 +348,53 @@ async function withRun<R>(dir: string, kind: SystemKind, f: (run: LoadedRun) => 
   } finally {
     run.dispose();
   }
+}
+
+/** The headline systems of every training seed at seed 0's chosen settings (seed 0's own measurements are the operating points'). */
+async function measureTrainingSeeds(
+  c: TrainedStudyConfig,
+  points: OperatingPointsResult,
+  measure: Measure,
+  o: TrainedMeasureOptions,
+): Promise<SeedRow[]> {
+  const mainDir = stage2Run(c, c.stage2[0]!.name);
+  const finalLoss = (dir: string, stage: 'stage1' | 'stage2' | 'baseline') => validationAt(dir, stage, c.steps).valLoss;
+  const rows: SeedRow[] = [
+    {
+      seed: 0,
+      ctf: points.best.ctf.report[0]!,
+      baseline: points.best.baseline.report[0]!,
+      valLoss: {
+        stage1: finalLoss(mainDir, 'stage1'),
+        stage2: finalLoss(mainDir, 'stage2'),
+        baseline: finalLoss(baselineRun(c), 'baseline'),
+      },
+    },
+  ];
+  for (const seed of c.trainingSeeds) {
+    const at = async (system: SystemKind) => {
+      const dir = seedRun(c, system, seed);
+      const settings = { ...points.best[system].settings, seed: o.seeds[0]! };
+      // the run is loaded only when its measurement is still to be made
+      return measure(
+        `training-seed${seed}-${system}`,
+        'report',
+        () => withRun(dir, system, async (run) => generated(run, o.headlineN, settings)()),
+        {
+          system,
+          settings,
+        },
+      );
+    };
+    const [ctfDir, baselineDir] = [seedRun(c, 'ctf', seed), seedRun(c, 'baseline', seed)];
+    rows.push({
+      seed,
+      ctf: await at('ctf'),
+      baseline: await at('baseline'),
+      valLoss: { stage1: finalLoss(ctfDir, 'stage1'), stage2: finalLoss(ctfDir, 'stage2'), baseline: finalLoss(baselineDir, 'baseline') },
+    });
+  }
+  return rows;
 }
 
 /**

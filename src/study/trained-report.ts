@@ -8,10 +8,12 @@ import {
   HEAD,
   noiseFloor,
   pct,
+  pm,
   pointsClaimRows,
   pointsSections,
   protocol,
   row,
+  seedVerdict,
   shown,
   writeSweepFigure,
 } from './operating-points-report.js';
@@ -78,6 +80,15 @@ function untriedDesigns(r: TrainedStudyResult): string {
     ['--stage2-mask', 'the masked loss'],
   ].filter(([flag]) => !r.stage2.some((a) => a.run.flags?.includes(flag!)));
   return designs.length === 0 ? '' : `stage 2 with ${designs.map(([, d]) => d).join(' or ')} (entries with flags in \`stage2\`), `;
+}
+
+function notTrained(r: TrainedStudyResult): string[] {
+  const seeds =
+    r.trainingSeeds.length < 2
+      ? "other seeds of the training runs (the spread in this report is the sampling seeds'; entries in `trainingSeeds`), "
+      : `other training seeds of the ablations (only the headline systems have ${r.trainingSeeds.length}), `;
+  const missing = `${untriedCoarse(r)}${untriedDesigns(r)}${seeds}`.replace(/, $/, '');
+  return [`- Not trained (CPU time): ${missing}. Each is one more config entry; the runner resumes the study and measures the new runs.`];
 }
 
 function untriedCoarse(r: TrainedStudyResult): string {
@@ -178,6 +189,44 @@ function coarseSection(r: TrainedStudyResult): string[] {
   ];
 }
 
+function seedsClaimRow(r: TrainedStudyResult): string[] {
+  const rows = r.trainingSeeds;
+  if (rows.length < 2) return [];
+  const [ctf, baseline] = [rows.map((x) => x.ctf.fid), rows.map((x) => x.baseline.fid)];
+  return [
+    `| CTF has better FID than the baseline, across training seeds | ${rows.map((x) => `training seed ${x.seed}: CTF ${x.ctf.fid.toFixed(1)} vs ${x.baseline.fid.toFixed(1)}`).join('; ')}; CTF ${pm(ctf, 2)} vs baseline ${pm(baseline, 2)} (each at seed 0's chosen setting, sampling seed ${r.options.seeds[0]}) | ${seedVerdict(ctf, baseline, true)} |`,
+  ];
+}
+
+function seedsSection(r: TrainedStudyResult): string[] {
+  const rows = r.trainingSeeds;
+  if (rows.length < 2) return [];
+  const b = r.points.best;
+  return [
+    '## Training seeds (report set)',
+    '',
+    `The headline systems trained again with other seeds (\`--seed\`: other initial weights and data order; the same data, budget and schedule), each measured at the setting chosen for seed 0 on the validation range (CTF ${settingsLabel(b.ctf.validation)}, baseline ${settingsLabel(b.baseline.validation)}), ${r.options.headlineN} images, sampling seed ${r.options.seeds[0]}. Seed 0 is the main runs; the spread here is the training's, the headline table's the sampling's.`,
+    '',
+    '| training seed | CTF FID | baseline FID | baseline − CTF | CTF KID | baseline KID | validation loss: stage 1 / stage 2 / baseline |',
+    '|---|---|---|---|---|---|---|',
+    ...rows.map(
+      (x) =>
+        `| ${x.seed} | ${x.ctf.fid.toFixed(2)} | ${x.baseline.fid.toFixed(2)} | ${(x.baseline.fid - x.ctf.fid).toFixed(2)} | ${x.ctf.kid.toFixed(2)} | ${x.baseline.kid.toFixed(2)} | ${x.valLoss.stage1.toFixed(4)} / ${x.valLoss.stage2.toFixed(4)} / ${x.valLoss.baseline.toFixed(4)} |`,
+    ),
+    `| mean ± sd | ${pm(
+      rows.map((x) => x.ctf.fid),
+      2,
+    )} | ${pm(
+      rows.map((x) => x.baseline.fid),
+      2,
+    )} | ${pm(
+      rows.map((x) => x.baseline.fid - x.ctf.fid),
+      2,
+    )} | | | |`,
+    '',
+  ];
+}
+
 function controlSection(r: TrainedStudyResult): string[] {
   const s = r.smallCodebook;
   if (!s) return [];
@@ -272,6 +321,7 @@ export async function writeTrainedReport(
     `| (robustness) the FID ranking holds under a second feature network | second network, seed 0: CTF ${r.secondNetwork.best.ctf.fid.toFixed(2)} vs baseline ${r.secondNetwork.best.baseline.fid.toFixed(2)}; first network CTF ${r.points.best.ctf.report[0]!.fid.toFixed(2)} vs ${r.points.best.baseline.report[0]!.fid.toFixed(2)} | ${Math.sign(r.secondNetwork.best.ctf.fid - r.secondNetwork.best.baseline.fid) === Math.sign(r.points.best.ctf.report[0]!.fid - r.points.best.baseline.report[0]!.fid) ? 'the same ranking' : 'the ranking flips: no FID verdict rests on one network'} |`,
     ...coarseClaimRows(r),
     ...controlClaimRow(r),
+    ...seedsClaimRow(r),
     '',
     '## Stage 2 size (report set)',
     '',
@@ -288,6 +338,7 @@ export async function writeTrainedReport(
     '',
     ...coarseSection(r),
     ...controlSection(r),
+    ...seedsSection(r),
     '## Stage 2 design and sampling (beyond the paper; report set)',
     '',
     ...designTable(r),
@@ -326,7 +377,7 @@ export async function writeTrainedReport(
     '## Not done in part B, and why',
     '',
     `- Training to convergence: ${c.steps} steps per run (${epochs(c.steps)} epochs) is what this session's CPU time allowed; the table above shows whether the validation losses still fall.${part?.kind === 'range' ? ` The headline systems alone (stage 1, stage 2 ${r.stage2[0]!.run.name}, the baseline) took ${(headlineSeconds / 3600).toFixed(2)} h of training for those ${epochs(c.steps)} epochs, so 10 epochs of them would take about ${((10 * headlineSeconds) / 3600 / Number(epochs(c.steps))).toFixed(0)} h on this machine, the ablations as much again.` : ''}`,
-    `- Not trained (CPU time): ${untriedCoarse(r)}${untriedDesigns(r)}other seeds of the training runs (the spread in this report is the sampling seeds'). Each is one more config entry; the runner resumes the study and measures the new runs.`,
+    ...notTrained(r),
     '',
   ];
   await writeFileAtomic(reportPath, lines.join('\n'));

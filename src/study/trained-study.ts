@@ -4,7 +4,8 @@
 // and in other designs (causal attention, masked loss); the baseline at the same size and budget as
 // stage 1; CTF over other coarse labels (other K, random clusters: a stage 1 and a 1x stage 2 each);
 // the baseline over a tokenizer with only K codes (does CTF beat simply using a small codebook?); a
-// second feature network, so no ranking rests on one network. Stage models train on a training range of the split and
+// second feature network, so no ranking rests on one network; the headline systems again with other
+// training seeds. Stage models train on a training range of the split and
 // validate on the range held out from it; every run keeps snapshots along its training so FID can
 // be followed against steps.
 //
@@ -43,6 +44,8 @@ export interface TrainedStudyConfig {
   provenance: string;
   /** steps between kept snapshots (the convergence curve's points) */
   keepEvery: number;
+  /** other training seeds of the headline systems (stage 1 with the main stage 2, and the baseline), each trained as seed 0 was but with `--seed`; the main runs are seed 0 */
+  trainingSeeds: number[];
 }
 
 export interface Stage2Run {
@@ -71,6 +74,9 @@ export const stage2Run = (c: TrainedStudyConfig, name: string) => join(c.root, `
 export const coarseRun = (c: TrainedStudyConfig, v: CoarseRun) => join(c.root, `ctf-${v.name}`);
 export const baselineRun = (c: TrainedStudyConfig, codes?: number) => join(c.root, `baseline${codebookSuffix(codes)}`);
 export const smallTokenizer = (c: TrainedStudyConfig, codes: number) => join(c.root, `tokenizer-c${codes}.safetensors`);
+/** A headline system's run trained with another seed (`--seed`). */
+export const seedRun = (c: TrainedStudyConfig, system: 'ctf' | 'baseline', seed: number) =>
+  system === 'ctf' ? `${stage2Run(c, c.stage2[0]!.name)}-seed${seed}` : `${baselineRun(c)}-seed${seed}`;
 export const secondNetworkPath = (c: TrainedStudyConfig) => join(c.root, 'classifier-2.safetensors');
 
 /** Hard-links stage 1's files (final weights, snapshots, metrics, curve) from one run folder into another. */
@@ -159,6 +165,26 @@ export function trainedStudySteps(c: TrainedStudyConfig): StudyStep[] {
       },
     ];
   };
+  const seeded = (seed: number): StudyStep[] => {
+    const [ctf, baseline, flag] = [seedRun(c, 'ctf', seed), seedRun(c, 'baseline', seed), ['--seed', String(seed)]];
+    return [
+      {
+        name: `train baseline, seed ${seed}`,
+        args: ['train', 'baseline', ...common(baseline), ...size(c.model.dim), ...flag],
+        outputs: [finished(c, baseline, 'baseline')],
+      },
+      {
+        name: `train stage 1, seed ${seed}`,
+        args: ['train', 'stage1', ...common(ctf), ...size(c.model.dim), '--clusters', clusterFile(c), ...flag],
+        outputs: [finished(c, ctf, 'stage1')],
+      },
+      {
+        name: `train stage 2, ${main!.name}, seed ${seed}`,
+        args: ['train', 'stage2', ...common(ctf), ...size(main!.width), '--clusters', clusterFile(c), ...(main!.flags ?? []), ...flag],
+        outputs: [finished(c, ctf, 'stage2')],
+      },
+    ];
+  };
   return [
     encode('encode train', c.tokenizer, c.data.train, trainCache(c), true),
     encode('encode validation', c.tokenizer, c.data.validation, validationCache(c), false),
@@ -184,5 +210,6 @@ export function trainedStudySteps(c: TrainedStudyConfig): StudyStep[] {
     ...c.coarse.flatMap(coarse),
     // beyond the paper, so last
     ...others.filter((s) => s.flags?.length).flatMap(stage2),
+    ...c.trainingSeeds.flatMap(seeded),
   ];
 }

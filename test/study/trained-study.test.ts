@@ -15,6 +15,7 @@ import {
   baselineRun,
   clusterFile,
   coarseRun,
+  seedRun,
   shareStage1,
   smallTokenizer,
   stage2Run,
@@ -74,6 +75,7 @@ test('study v2 part B: trained runs, snapshots, measurements read back, report',
     budget: ['--preset', 'tiny', '--validate-every', '4', '--save-every', '4'],
     provenance: 'Toy data.',
     keepEvery: 4,
+    trainingSeeds: [1],
   };
   const log = new StudyLog(join(root, 'log.json'));
   assert.ok(runStudy(trainedStudySteps(c), log));
@@ -98,6 +100,12 @@ test('study v2 part B: trained runs, snapshots, measurements read back, report',
     const clusters = await loadClusters(clusterFile(c, v));
     assert.deepEqual([clusters.k, clusters.method], [v.k, v.method]);
   }
+  for (const [system, stages] of [
+    ['ctf', ['stage1', 'stage2']],
+    ['baseline', ['baseline']],
+  ] as const)
+    for (const stage of stages)
+      assert.deepEqual(new RunDir(seedRun(c, system, 1)).snapshotSteps(stage), [4, 8], `${system} seed 1 ${stage}`);
   const smallCodebook = await openTokenizer(smallTokenizer(c, 16));
   assert.equal(smallCodebook.model.config.codebookSize, 16);
   smallCodebook.model.dispose();
@@ -157,6 +165,18 @@ test('study v2 part B: trained runs, snapshots, measurements read back, report',
   assert.equal(r.smallCodebook!.reconstruction.n, 50);
   assert.notEqual(r.smallCodebook!.reconstruction.fid, r.points.references.reconstruction.fid);
   assert.equal(r.codebookSize, 4096);
+  assert.deepEqual(
+    r.trainingSeeds.map((x) => x.seed),
+    [0, 1],
+  );
+  assert.equal(r.trainingSeeds[0]!.ctf, r.points.best.ctf.report[0], "training seed 0's row is the headline's sampling seed 0");
+  for (const s of ['ctf', 'baseline'] as const) {
+    const [zero, one] = r.trainingSeeds.map((x) => x[s]);
+    assert.notEqual(one!.fid, zero!.fid, `${s}: another training seed, other weights`);
+    assert.deepEqual(one!.settings, { ...r.points.best[s].settings, seed: 0 }, "seed 0's chosen setting");
+    assert.equal(one!.against, 'report');
+  }
+  assert.ok(r.trainingSeeds[1]!.valLoss.stage2 > 0 && r.trainingSeeds[1]!.valLoss.stage2 !== r.trainingSeeds[0]!.valLoss.stage2);
 
   const again = await measureTrainedStudy(c, o);
   assert.deepEqual(JSON.parse(JSON.stringify(again)), JSON.parse(JSON.stringify(r)), 'a rerun reads every measurement back');
@@ -182,6 +202,12 @@ test('study v2 part B: trained runs, snapshots, measurements read back, report',
     md,
     /- Training to convergence: 8 steps per run .* took [\d.]+ h of training for those [\d.]+ epochs, so 10 epochs of them would take about \d+ h/,
   );
+  assert.match(
+    md,
+    /\| CTF has better FID than the baseline, across training seeds \| training seed 0: CTF [\d.]+ vs [\d.]+; training seed 1: /,
+  );
+  assert.match(md, /## Training seeds \(report set\)[\s\S]*\| 1 \| [\d.]+ \| [\d.]+ \|[\s\S]*\| mean ± sd \| [\d.]+ ± [\d.]+/);
+  assert.doesNotMatch(md, /other seeds of the training runs/);
   // the "more clusters" claim and the list of untried labellings follow the variants the study has
   assert.match(md, /- Not trained \(CPU time\): K above 16 \(entries in `coarse`/);
   const larger = { ...r.coarse[1]!, run: { name: 'k64', k: 64, method: 'kmeans' as const } };
