@@ -16,6 +16,7 @@
 //      into its mean and covariance terms.
 // Each measurement is a JSON file under `out`; finished ones are read back, so the study resumes.
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { isDeepStrictEqual } from 'node:util';
 import { join } from 'node:path';
 import { batches } from '../data/loader.js';
 import { openDataset } from '../data/open.js';
@@ -192,9 +193,12 @@ export function measurer(o: {
   mkdirSync(o.out, { recursive: true });
   return async (name, against, make, about = {}) => {
     const file = join(o.out, `${name}.json`);
-    let m: Measurement;
-    if (existsSync(file)) m = JSON.parse(readFileSync(file, 'utf8')) as Measurement;
-    else {
+    let m: Measurement | null = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Measurement) : null;
+    // a file made for other settings under this name (the choice on the validation range moved) is measured again
+    const request = (x: Pick<Measurement, 'system' | 'settings'>): unknown =>
+      JSON.parse(JSON.stringify({ system: x.system, settings: x.settings }));
+    if (m && !isDeepStrictEqual(request(about), request(m))) m = null;
+    if (!m) {
       const t0 = performance.now();
       const { images, labels } = await make();
       const seconds = (performance.now() - t0) / 1000;

@@ -2,7 +2,7 @@
 // validation and report sets; every measurement lands in a file, and a second run reads them back.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomMembers, runOperatingPoints, type OperatingPointsConfig } from '../../src/study/operating-points.js';
@@ -56,9 +56,17 @@ test(
       assert.ok(Math.abs(m.fidTerms!.mean + m.fidTerms!.cov - m.fid) < 1e-9 * Math.max(1, m.fid), `${m.name}: FID = mean + cov terms`);
     assert.ok(real.fid < reconstruction.fid, 'held-out real images are closer to the report half than their reconstructions');
     const files = readdirSync(out).filter((f) => f.endsWith('.json'));
-    assert.equal(files.length, 2 + 2 * (2 + 2 + 1) + 3);
+    assert.equal(files.length, 2 + 2 * (2 + 2 + 1) + 3 + 1, 'the measurements and sources.json');
     const again = await runOperatingPoints(c);
     assert.deepEqual(again.best, r.best, 'a second run reads the measurements back');
+    // a file made for another setting under the same name (the validation choice moved) is measured again
+    const file = join(out, 'best-ctf-seed0.json');
+    const stale = JSON.parse(readFileSync(file, 'utf8')) as { settings: { cfg: number }; fid: number };
+    writeFileSync(file, JSON.stringify({ ...stale, settings: { ...stale.settings, cfg: 99 }, fid: -1 }));
+    const third = await runOperatingPoints(c);
+    const { seconds: _remadeIn, ...remade } = third.best.ctf.report[0]!;
+    const { seconds: _madeIn, ...original } = r.best.ctf.report[0]!;
+    assert.deepEqual(remade, original, 'measured again at the chosen setting: the same images, the same numbers');
     const report = await writeOperatingPointsReport(r, join(out, 'report.md'), join(out, 'figures'));
     const text = readFileSync(report, 'utf8');
     assert.match(text, /\| CTF has better FID than the baseline \(best against best\) \| CTF [\d.]+ ± [\d.]+/);
