@@ -74,6 +74,8 @@ export interface Stage2Row {
 
 export interface CurvePoint {
   system: SystemKind;
+  /** the training seed (0: the main runs; others: `config.trainingSeeds`) */
+  seed: number;
   step: number;
   /** validation loss of each stage at this step (stage 1 and 2 for CTF) */
   valLoss: Record<string, number>;
@@ -188,7 +190,7 @@ export async function measureTrainedStudy(c: TrainedStudyConfig, o: TrainedMeasu
     total:
       2 * (c.stage2.length - 1) +
       2 +
-      2 * steps.length +
+      2 * steps.length * (1 + c.trainingSeeds.length) +
       (c.coarse.length + 1) * (o.cfg.length + 2) +
       (c.smallCodebook ? o.cfg.length + 2 : 0) +
       2 * c.trainingSeeds.length,
@@ -236,21 +238,27 @@ export async function measureTrainedStudy(c: TrainedStudyConfig, o: TrainedMeasu
     if (baseline.kind !== 'baseline') throw new Error(`${baselineRun(c)} holds no baseline`);
 
     const curve: CurvePoint[] = [];
-    for (const system of ['ctf', 'baseline'] as const) {
-      const dir = system === 'ctf' ? stage2Run(c, main.name) : baselineRun(c);
-      const stages = system === 'ctf' ? (['stage1', 'stage2'] as const) : (['baseline'] as const);
-      for (const step of steps) {
-        const settings = { ...points.best[system].settings, seed: o.seeds[0]! };
-        const name = `curve-${system}-step${step}`;
-        // a snapshot is loaded only when its measurement is still to be made, and let go after it
-        const m = await measure(name, 'report', () => withRun(dir, system, async (run) => generated(run, o.curveN, settings)(), { step }), {
-          system,
-          settings,
-        });
-        const valLoss = Object.fromEntries(stages.map((s) => [s, validationAt(dir, s, step).valLoss]));
-        curve.push({ system, step, valLoss, m });
+    for (const seed of [0, ...c.trainingSeeds])
+      for (const system of ['ctf', 'baseline'] as const) {
+        const dir = seed !== 0 ? seedRun(c, system, seed) : system === 'ctf' ? stage2Run(c, main.name) : baselineRun(c);
+        const stages = system === 'ctf' ? (['stage1', 'stage2'] as const) : (['baseline'] as const);
+        for (const step of steps) {
+          const settings = { ...points.best[system].settings, seed: o.seeds[0]! };
+          const name = `curve-${system}${seed === 0 ? '' : `-seed${seed}`}-step${step}`;
+          // a snapshot is loaded only when its measurement is still to be made, and let go after it
+          const m = await measure(
+            name,
+            'report',
+            () => withRun(dir, system, async (run) => generated(run, o.curveN, settings)(), { step }),
+            {
+              system,
+              settings,
+            },
+          );
+          const valLoss = Object.fromEntries(stages.map((s) => [s, validationAt(dir, s, step).valLoss]));
+          curve.push({ system, seed, step, valLoss, m });
+        }
       }
-    }
     const secondNetwork = await measureSecondNetwork(c, points, { ctf: mainRun!, baseline: baselineLoaded }, o);
     const coarse = await measureCoarse(c, points, measure, o);
     const smallCodebook = c.smallCodebook ? await measureSmallCodebook(c, c.smallCodebook.codes, points, measure, o) : null;

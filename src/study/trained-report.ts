@@ -6,6 +6,7 @@ import { writeFileAtomic } from '../io/index.js';
 import { linePlot } from '../viz/index.js';
 import {
   HEAD,
+  mean,
   noiseFloor,
   pct,
   pm,
@@ -34,12 +35,18 @@ function byFloor(gain: number, floor: number, what: string): string {
       : `inconclusive (${what}: a difference of ${d} FID, within the noise floor ${floor.toFixed(1)})`;
 }
 
+/** A system's curve FIDs at a step, one per training seed. */
+const curveAt = (r: TrainedStudyResult, s: CurvePoint['system'], step: number): number[] =>
+  r.curve.filter((p) => p.system === s && p.step === step).map((p) => p.m.fid);
+const trainingSeedsOf = (r: TrainedStudyResult): number[] => [...new Set(r.curve.map((p) => p.seed))];
+
 function convergenceVerdict(r: TrainedStudyResult): { numbers: string; verdict: string } {
-  const at = (s: CurvePoint['system'], step: number) => r.curve.find((p) => p.system === s && p.step === step)!.m.fid;
+  const at = (s: CurvePoint['system'], step: number) => mean(curveAt(r, s, step));
   const steps = [...new Set(r.curve.map((p) => p.step))];
   const diffs = steps.map((s) => at('baseline', s) - at('ctf', s));
   const floor = noiseFloor(r.points);
-  const numbers = steps.map((s) => `step ${s}: CTF ${at('ctf', s).toFixed(1)} vs ${at('baseline', s).toFixed(1)}`).join('; ');
+  const seeds = trainingSeedsOf(r).length;
+  const numbers = `${steps.map((s) => `step ${s}: CTF ${at('ctf', s).toFixed(1)} vs ${at('baseline', s).toFixed(1)}`).join('; ')} (${seeds === 1 ? 'one training seed' : `means of ${seeds} training seeds`}, ${r.options.curveN} images each)`;
   const early = diffs.slice(0, -1);
   const verdict = early.every((d) => d > floor)
     ? 'reproduced (CTF lower at every earlier snapshot)'
@@ -261,10 +268,18 @@ export async function writeTrainedReport(
     title: `FID against training steps (report set, ${r.options.curveN} images)`,
     xLabel: `optimizer steps (${c.batchSize} images each)`,
     yLabel: 'FID',
-    series: (['ctf', 'baseline'] as const).map((s) => {
-      const pts = r.curve.filter((p) => p.system === s);
-      return { name: s, x: pts.map((p) => p.step), y: pts.map((p) => p.m.fid), color: s === 'ctf' ? '#1f77b4' : '#d62728' };
-    }),
+    series: trainingSeedsOf(r).flatMap((seed, i) =>
+      (['ctf', 'baseline'] as const).map((s) => {
+        const pts = r.curve.filter((p) => p.system === s && p.seed === seed);
+        const color = s === 'ctf' ? ['#1f77b4', '#6baed6', '#c6dbef'] : ['#d62728', '#f4a582', '#fddbc7'];
+        return {
+          name: seed === 0 ? s : `${s}, seed ${seed}`,
+          x: pts.map((p) => p.step),
+          y: pts.map((p) => p.m.fid),
+          color: color[Math.min(i, 2)]!,
+        };
+      }),
+    ),
   }).savePng(curveFig);
   const byBlocks = sizeRows(r);
   const ratio = (n: number) => n / r.params.stage1.blocks;
@@ -316,7 +331,7 @@ export async function writeTrainedReport(
     `| claim of the paper | our numbers (report set; mean ± sd over seeds where there are seeds) | verdict |`,
     '|---|---|---|',
     ...pointsClaimRows(r.points),
-    `| CTF converges faster (FID against steps) | ${conv.numbers} (one seed, ${r.options.curveN} images each) | ${conv.verdict} |`,
+    `| CTF converges faster (FID against steps) | ${conv.numbers} | ${conv.verdict} |`,
     `| a larger stage 2 helps | ${aux.numbers} | ${aux.verdict} |`,
     `| (robustness) the FID ranking holds under a second feature network | second network, seed 0: CTF ${r.secondNetwork.best.ctf.fid.toFixed(2)} vs baseline ${r.secondNetwork.best.baseline.fid.toFixed(2)}; first network CTF ${r.points.best.ctf.report[0]!.fid.toFixed(2)} vs ${r.points.best.baseline.report[0]!.fid.toFixed(2)} | ${Math.sign(r.secondNetwork.best.ctf.fid - r.secondNetwork.best.baseline.fid) === Math.sign(r.points.best.ctf.report[0]!.fid - r.points.best.baseline.report[0]!.fid) ? 'the same ranking' : 'the ranking flips: no FID verdict rests on one network'} |`,
     ...coarseClaimRows(r),
@@ -361,16 +376,20 @@ export async function writeTrainedReport(
     '',
     '## Convergence (report set)',
     '',
-    `Each system's snapshots at its best validation setting (CTF ${settingsLabel(r.points.best.ctf.validation)}, baseline ${settingsLabel(r.points.best.baseline.validation)}), ${r.options.curveN} images, seed ${r.options.seeds[0]}; validation losses from the runs' metrics logs. Is the training converged? Compare the validation losses of the last two snapshots.`,
+    `Each system's snapshots at its best validation setting (CTF ${settingsLabel(r.points.best.ctf.validation)}, baseline ${settingsLabel(r.points.best.baseline.validation)}), ${r.options.curveN} images, sampling seed ${r.options.seeds[0]}, for training seed${trainingSeedsOf(r).length > 1 ? 's' : ''} ${trainingSeedsOf(r).join(' / ')} (FIDs in that order); validation losses (training seed 0) from the runs' metrics logs. Is the training converged? Compare the validation losses of the last two snapshots.`,
     '',
     `![FID against training steps](${relative(dirname(reportPath), curveFig)})`,
     '',
     '| step | epochs | CTF FID | baseline FID | CTF stage 1 / stage 2 validation loss | baseline validation loss |',
     '|---|---|---|---|---|---|',
     ...steps.map((s) => {
-      const p = (sys: CurvePoint['system']) => r.curve.find((x) => x.system === sys && x.step === s)!;
+      const p = (sys: CurvePoint['system']) => r.curve.find((x) => x.system === sys && x.step === s && x.seed === 0)!;
+      const fids = (sys: CurvePoint['system']) =>
+        curveAt(r, sys, s)
+          .map((f) => f.toFixed(2))
+          .join(' / ');
       const [a, b] = [p('ctf'), p('baseline')];
-      return `| ${s} | ${epochs(s)} | ${a.m.fid.toFixed(2)} | ${b.m.fid.toFixed(2)} | ${a.valLoss.stage1!.toFixed(4)} / ${a.valLoss.stage2!.toFixed(4)} | ${b.valLoss.baseline!.toFixed(4)} |`;
+      return `| ${s} | ${epochs(s)} | ${fids('ctf')} | ${fids('baseline')} | ${a.valLoss.stage1!.toFixed(4)} / ${a.valLoss.stage2!.toFixed(4)} | ${b.valLoss.baseline!.toFixed(4)} |`;
     }),
     '',
     ...pointsSections(r.points, reportPath, sweepFig),

@@ -117,11 +117,12 @@ test('study v2 part B: trained runs, snapshots, measurements read back, report',
   const o: TrainedMeasureOptions = { cfg: [1, 2], temperatures: [1], sweepN: 20, headlineN: 20, seeds: [0, 1], curveN: 20 };
   const r = await measureTrainedStudy(c, o);
   assert.deepEqual(
-    r.curve.map((p) => `${p.system}@${p.step}`),
-    ['ctf@4', 'ctf@8', 'baseline@4', 'baseline@8'],
+    r.curve.map((p) => `${p.system}@${p.step}/${p.seed}`),
+    ['ctf@4/0', 'ctf@8/0', 'baseline@4/0', 'baseline@8/0', 'ctf@4/1', 'ctf@8/1', 'baseline@4/1', 'baseline@8/1'],
   );
   for (const s of ['ctf', 'baseline'] as const) {
-    const [early, late] = r.curve.filter((p) => p.system === s);
+    const [early, late, , lateSeed1] = r.curve.filter((p) => p.system === s);
+    assert.notEqual(late!.m.fid, lateSeed1!.m.fid, `${s}: training seed 1's snapshot is other weights`);
     assert.notEqual(early!.m.fid, late!.m.fid, `${s}: the snapshots are different weights`);
     assert.deepEqual(late!.m.settings, { ...r.points.best[s].settings, seed: 0 });
   }
@@ -183,7 +184,11 @@ test('study v2 part B: trained runs, snapshots, measurements read back, report',
 
   const report = await writeTrainedReport(r, log.records, join(root, 'report.md'), join(root, 'figures'));
   const md = readFileSync(report, 'utf8');
-  assert.match(md, /\| CTF converges faster \(FID against steps\) \| step 4: CTF [\d.]+ vs [\d.]+; step 8: /);
+  assert.match(
+    md,
+    /\| CTF converges faster \(FID against steps\) \| step 4: CTF [\d.]+ vs [\d.]+; step 8: .*\(means of 2 training seeds, 20 images each\)/,
+  );
+  assert.match(md, /\| 8 \| [\d.]+ \| [\d.]+ \/ [\d.]+ \| [\d.]+ \/ [\d.]+ \|/);
   assert.match(md, /\| a larger stage 2 helps \| aux1x: stage 2 alone [\d.]+, full CTF/);
   assert.match(md, /the FID ranking holds under a second feature network/);
   assert.match(md, /\| too-small K fails .* k-means K = 4: [\d.]+ \(CFG [\d.]+, τ 1\) \(1024 codes per cluster\) vs k-means K = 16: /);
