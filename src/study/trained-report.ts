@@ -181,6 +181,12 @@ function coarseSection(r: TrainedStudyResult): string[] {
     '',
     `Each row is a stage 1 and a stage 2 of stage 1's size trained over those coarse labels with the main runs' budget (the first row: the main clusters, with the main stage 1 and stage 2 ${main!.run.name}). Each has its own CFG chosen on the validation range (τ ${r.coarse[0]!.chosen.validation.settings!.temperature}, ${r.options.sweepN} images); the report set gets ${r.options.headlineN} images at that setting, seed ${r.options.seeds[0]}. Stage 2 alone: the true coarse maps of the validation images through that stage 2.`,
     '',
+    ...(r.coarse.some((x) => x.run.method === 'random')
+      ? [
+          "Stage 2's validation accuracy counts exact codes: with random clusters a wrong code is an unrelated one, with k-means a near neighbour that decodes alike, so a higher accuracy can come with a far worse FID (stage 2 alone). Compare the FIDs.",
+          '',
+        ]
+      : []),
     `**K chosen on the validation range: K = ${chosen.run.k}** (validation FID at each K's chosen CFG: ${r.coarse
       .filter((x) => x.run.method === 'kmeans')
       .map((x) => `K = ${x.run.k}: ${x.chosen.validation.fid.toFixed(1)}`)
