@@ -14,6 +14,7 @@ import {
   pointsSections,
   protocol,
   row,
+  sd,
   seedVerdict,
   shown,
   writeSweepFigure,
@@ -35,6 +36,26 @@ function byFloor(gain: number, floor: number, what: string): string {
       : `inconclusive (${what}: a difference of ${d} FID, within the noise floor ${floor.toFixed(1)})`;
 }
 
+/**
+ * The FID difference two trained runs of one seed each must exceed to count: the sampling noise
+ * floor or, with several training seeds of the headline systems, twice the larger of their
+ * training-seed sds, whichever is larger (a retrained run moves more than a resampled one).
+ */
+function runFloor(r: TrainedStudyResult): number {
+  const bySeed = (s: 'ctf' | 'baseline') => sd(r.trainingSeeds.map((x) => x[s].fid));
+  return Math.max(noiseFloor(r.points), 2 * Math.max(bySeed('ctf'), bySeed('baseline')));
+}
+
+function floorNote(r: TrainedStudyResult): string[] {
+  const [sampling, run] = [noiseFloor(r.points), runFloor(r)];
+  return run > sampling
+    ? [
+        '',
+        `The rows comparing trained runs (the convergence snapshots, stage 2 size, K, random clusters, the control) count a difference only beyond ${run.toFixed(1)} FID: twice the larger training-seed sd of the headline systems (${r.trainingSeeds.length} training seeds, see "Training seeds"), above the sampling-seed floor of ${sampling.toFixed(1)}.`,
+      ]
+    : [];
+}
+
 /** A system's curve FIDs at a step, one per training seed. */
 const curveAt = (r: TrainedStudyResult, s: CurvePoint['system'], step: number): number[] =>
   r.curve.filter((p) => p.system === s && p.step === step).map((p) => p.m.fid);
@@ -44,7 +65,8 @@ function convergenceVerdict(r: TrainedStudyResult): { numbers: string; verdict: 
   const at = (s: CurvePoint['system'], step: number) => mean(curveAt(r, s, step));
   const steps = [...new Set(r.curve.map((p) => p.step))];
   const diffs = steps.map((s) => at('baseline', s) - at('ctf', s));
-  const floor = noiseFloor(r.points);
+  // the snapshots are single trained runs per seed: a retrained run moves more than a resampled one
+  const floor = runFloor(r);
   const seeds = trainingSeedsOf(r).length;
   const numbers = `${steps.map((s) => `step ${s}: CTF ${at('ctf', s).toFixed(1)} vs ${at('baseline', s).toFixed(1)}`).join('; ')} (${seeds === 1 ? 'one training seed' : `means of ${seeds} training seeds`}, ${r.options.curveN} images each)`;
   const early = diffs.slice(0, -1);
@@ -52,7 +74,7 @@ function convergenceVerdict(r: TrainedStudyResult): { numbers: string; verdict: 
     ? 'reproduced (CTF lower at every earlier snapshot)'
     : early.every((d) => d < -floor)
       ? 'not reproduced (the baseline is lower at every earlier snapshot)'
-      : `inconclusive (differences within ${floor.toFixed(1)} FID, twice the headline seed sd, or of both signs)`;
+      : `inconclusive (differences within ${floor.toFixed(1)} FID, the noise floor, or of both signs)`;
   return { numbers, verdict };
 }
 
@@ -64,7 +86,7 @@ function auxVerdict(r: TrainedStudyResult): { numbers: string; verdict: string }
   const rows = sizeRows(r);
   const small = rows[0]!;
   const large = rows[rows.length - 1]!;
-  const floor = noiseFloor(r.points);
+  const floor = runFloor(r);
   const numbers = rows
     .map(
       (a) =>
@@ -116,7 +138,7 @@ function designTable(r: TrainedStudyResult): string[] {
   const rows = r.stage2.filter((a) => a.params.blocks === small.params.blocks);
   if (rows.length < 2) return [];
   return [
-    `The paper leaves open whether stage 2 should attend causally and whether its loss should be restricted to the members of each position's coarse label; these runs compare the designs over the same stage 1 (one training seed: FID differences within the noise floor of ${noiseFloor(r.points).toFixed(1)} are no difference).${rows.some((a) => a.run.flags?.includes('--stage2-mask')) ? " A masked run's losses are over its cluster's members only, so they are lower by construction: compare its FIDs." : ''}`,
+    `The paper leaves open whether stage 2 should attend causally and whether its loss should be restricted to the members of each position's coarse label; these runs compare the designs over the same stage 1 (one training seed: FID differences within ${runFloor(r).toFixed(1)} are no difference).${rows.some((a) => a.run.flags?.includes('--stage2-mask')) ? " A masked run's losses are over its cluster's members only, so they are lower by construction: compare its FIDs." : ''}`,
     '',
     '| stage 2 | final validation loss | validation accuracy | FID, stage 2 alone | FID, full CTF | KID, full CTF | class acc |',
     '|---|---|---|---|---|---|---|',
@@ -140,7 +162,7 @@ function kChoice(r: TrainedStudyResult): CoarseRow | null {
 function coarseClaimRows(r: TrainedStudyResult): string[] {
   const [main, ...variants] = r.coarse;
   if (!main) return ['| too-small K fails; random clusters fail | no coarse-label variants trained | not tested |'];
-  const floor = noiseFloor(r.points);
+  const floor = runFloor(r);
   const how = 'full CTF with a 1x stage 2, each at its CFG chosen on the validation range, seed 0';
   const small = variants.filter((v) => v.run.method === 'kmeans' && v.run.k < main.run.k).sort((a, b) => a.run.k - b.run.k)[0];
   const large = variants.filter((v) => v.run.method === 'kmeans' && v.run.k > main.run.k).sort((a, b) => a.run.k - b.run.k)[0];
@@ -168,7 +190,7 @@ function controlClaimRow(r: TrainedStudyResult): string[] {
   const ctf = r.points.best.ctf.report[0]!;
   const control = s.chosen.report;
   return [
-    `| (the key control) CTF beats simply using a small codebook: the baseline over a ${s.codes}-code tokenizer | seed 0: CTF ${ctf.fid.toFixed(1)} (${settingsLabel(ctf)}) vs the ${s.codes}-code baseline ${control.fid.toFixed(1)} (${settingsLabel(control)}, chosen on the validation range); reconstructions ${s.reconstruction.fid.toFixed(1)} with ${s.codes} codes vs ${r.points.references.reconstruction.fid.toFixed(1)} with ${r.codebookSize} | ${byFloor(control.fid - ctf.fid, noiseFloor(r.points), 'CTF against the small codebook')} |`,
+    `| (the key control) CTF beats simply using a small codebook: the baseline over a ${s.codes}-code tokenizer | seed 0: CTF ${ctf.fid.toFixed(1)} (${settingsLabel(ctf)}) vs the ${s.codes}-code baseline ${control.fid.toFixed(1)} (${settingsLabel(control)}, chosen on the validation range); reconstructions ${s.reconstruction.fid.toFixed(1)} with ${s.codes} codes vs ${r.points.references.reconstruction.fid.toFixed(1)} with ${r.codebookSize} | ${byFloor(control.fid - ctf.fid, runFloor(r), 'CTF against the small codebook')} |`,
   ];
 }
 
@@ -343,6 +365,7 @@ export async function writeTrainedReport(
     ...coarseClaimRows(r),
     ...controlClaimRow(r),
     ...seedsClaimRow(r),
+    ...floorNote(r),
     '',
     '## Stage 2 size (report set)',
     '',

@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runStudy, StudyLog } from '../../src/study/runner.js';
-import { measureTrainedStudy, type TrainedMeasureOptions } from '../../src/study/trained-measurements.js';
+import { measureTrainedStudy, type SeedRow, type TrainedMeasureOptions } from '../../src/study/trained-measurements.js';
 import { writeTrainedReport } from '../../src/study/trained-report.js';
 import {
   baselineRun,
@@ -225,4 +225,16 @@ test('study v2 part B: trained runs, snapshots, measurements read back, report',
     /\| more clusters than the main K help a little .* k-means K = 64: [\d.]+ .*\(64 codes per cluster\) vs k-means K = 16: /,
   );
   assert.doesNotMatch(md64, /K above 16/);
+  // single-run comparisons count only beyond the training-seed spread when it exceeds the sampling floor
+  const [zero, one] = r.trainingSeeds as [SeedRow, SeedRow];
+  const spread = { ...r, trainingSeeds: [zero, { ...one, baseline: { ...one.baseline, fid: zero.baseline.fid + 1000 } }] };
+  const mdSpread = readFileSync(
+    await writeTrainedReport(spread, log.records, join(root, 'report-spread.md'), join(root, 'figures')),
+    'utf8',
+  );
+  assert.match(mdSpread, /count a difference only beyond 1414\.2 FID: twice the larger training-seed sd/); // 2 · 1000/√2
+  assert.match(
+    mdSpread,
+    /\| random clusters fail .* \| inconclusive \(k-means against random clusters, full CTF: a difference of [\d.]+ FID, within the noise floor 1414\.2\)/,
+  );
 });
