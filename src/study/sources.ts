@@ -14,7 +14,10 @@ const sha256 = (path: string): string => createHash('sha256').update(readFileSyn
 
 /** A source's files: a run folder's weights (snapshots included) and the tokenizer and clusters its run.json names; any other path as it is. */
 function filesOf(source: string): string[] {
-  if (!statSync(source).isDirectory()) return [source];
+  const st = statSync(source, { throwIfNoEntry: false });
+  if (!st)
+    throw new Error(`${source} does not exist: train or restore it before measuring (a study's runner trains every run its config names)`);
+  if (!st.isDirectory()) return [source];
   const run = new RunDir(source);
   const info = run.readInfo();
   const weights = readdirSync(source)

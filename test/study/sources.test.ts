@@ -49,4 +49,5 @@ test('checkSources records files, accepts new ones and stops at a changed one, n
   await assert.rejects(checkSources(out, [run]), /other versions of .*tokenizer\.safetensors/);
   writeFileSync(tokenizer, 'tokenizer v1');
   await checkSources(out, [run, classifier, other]); // restored: reads back again
+  await assert.rejects(checkSources(out, [join(root, 'not-trained')]), /not-trained does not exist: train or restore it/);
 });
