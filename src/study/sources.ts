@@ -9,8 +9,21 @@ import { join } from 'node:path';
 import { writeJsonAtomic } from '../io/index.js';
 import { RunDir } from '../run/run-dir.js';
 
-/** SHA-256 of a file's content (about 1 GB/s: a study's few hundred MB of weights take a second). */
-const sha256 = (path: string): string => createHash('sha256').update(readFileSync(path)).digest('hex');
+const hashed = new Map<string, { stamp: string; sha256: string }>();
+
+/**
+ * SHA-256 of a file's content (about 1 GB/s), hashed once per process while the file's inode, size,
+ * mtime and ctime stay: a study checks several measurement folders over the same runs.
+ */
+function sha256(path: string): string {
+  const st = statSync(path, { bigint: true });
+  const stamp = `${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+  const known = hashed.get(path);
+  if (known?.stamp === stamp) return known.sha256;
+  const sha256 = createHash('sha256').update(readFileSync(path)).digest('hex');
+  hashed.set(path, { stamp, sha256 });
+  return sha256;
+}
 
 /** A source's files: a run folder's weights (snapshots included) and the tokenizer and clusters its run.json names; any other path as it is. */
 function filesOf(source: string): string[] {

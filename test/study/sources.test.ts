@@ -37,7 +37,7 @@ test('checkSources records files, accepts new ones and stops at a changed one, n
   assert.ok(other in (JSON.parse(readFileSync(join(out, 'sources.json'), 'utf8')) as Record<string, string>));
 
   // a snapshot retrained in place, or the tokenizer the run names, replaced: refused, naming the file
-  writeFileSync(join(run, 'stage1.step-000400.safetensors'), 'snapshot v2');
+  writeFileSync(join(run, 'stage1.step-000400.safetensors'), 'snapshot v2, retrained');
   await assert.rejects(checkSources(out, [run]), (e: Error) => {
     assert.match(e.message, /holds measurements of other versions of .*stage1\.step-000400\.safetensors/);
     assert.match(e.message, /Move .*measurements aside/);
@@ -45,7 +45,7 @@ test('checkSources records files, accepts new ones and stops at a changed one, n
     return true;
   });
   writeFileSync(join(run, 'stage1.step-000400.safetensors'), 'snapshot v1');
-  writeFileSync(tokenizer, 'tokenizer v2');
+  writeFileSync(tokenizer, 'tokenizer v2, replaced');
   await assert.rejects(checkSources(out, [run]), /other versions of .*tokenizer\.safetensors/);
   writeFileSync(tokenizer, 'tokenizer v1');
   await checkSources(out, [run, classifier, other]); // restored: reads back again
