@@ -240,21 +240,13 @@ export async function measureTrainedStudy(c: TrainedStudyConfig, o: TrainedMeasu
     const curve: CurvePoint[] = [];
     for (const seed of [0, ...c.trainingSeeds])
       for (const system of ['ctf', 'baseline'] as const) {
-        const dir = seed !== 0 ? seedRun(c, system, seed) : system === 'ctf' ? stage2Run(c, main.name) : baselineRun(c);
+        const dir = seedRun(c, system, seed);
         const stages = system === 'ctf' ? (['stage1', 'stage2'] as const) : (['baseline'] as const);
         for (const step of steps) {
           const settings = { ...points.best[system].settings, seed: o.seeds[0]! };
           const name = `curve-${system}${seed === 0 ? '' : `-seed${seed}`}-step${step}`;
           // a snapshot is loaded only when its measurement is still to be made, and let go after it
-          const m = await measure(
-            name,
-            'report',
-            () => withRun(dir, system, async (run) => generated(run, o.curveN, settings)(), { step }),
-            {
-              system,
-              settings,
-            },
-          );
+          const m = await measure(name, 'report', generatedFrom(dir, system, o.curveN, settings, { step }), { system, settings });
           const valLoss = Object.fromEntries(stages.map((s) => [s, validationAt(dir, s, step).valLoss]));
           curve.push({ system, seed, step, valLoss, m });
         }
@@ -358,6 +350,12 @@ async function withRun<R>(dir: string, kind: SystemKind, f: (run: LoadedRun) => 
   }
 }
 
+/** `generated` from a run (or its snapshot) opened only when the measurement is still to be made, and let go after it. */
+const generatedFrom =
+  (dir: string, system: SystemKind, n: number, settings: SamplingOverrides & { seed: number }, o: LoadOptions = {}) =>
+  () =>
+    withRun(dir, system, async (run) => generated(run, n, settings)(), o);
+
 /** The headline systems of every training seed at seed 0's chosen settings (seed 0's own measurements are the operating points'). */
 async function measureTrainingSeeds(
   c: TrainedStudyConfig,
@@ -365,41 +363,24 @@ async function measureTrainingSeeds(
   measure: Measure,
   o: TrainedMeasureOptions,
 ): Promise<SeedRow[]> {
-  const mainDir = stage2Run(c, c.stage2[0]!.name);
-  const finalLoss = (dir: string, stage: 'stage1' | 'stage2' | 'baseline') => validationAt(dir, stage, c.steps).valLoss;
-  const rows: SeedRow[] = [
-    {
-      seed: 0,
-      ctf: points.best.ctf.report[0]!,
-      baseline: points.best.baseline.report[0]!,
-      valLoss: {
-        stage1: finalLoss(mainDir, 'stage1'),
-        stage2: finalLoss(mainDir, 'stage2'),
-        baseline: finalLoss(baselineRun(c), 'baseline'),
-      },
-    },
-  ];
-  for (const seed of c.trainingSeeds) {
-    const at = async (system: SystemKind) => {
-      const dir = seedRun(c, system, seed);
+  const rows: SeedRow[] = [];
+  for (const seed of [0, ...c.trainingSeeds]) {
+    const at = (system: SystemKind) => {
       const settings = { ...points.best[system].settings, seed: o.seeds[0]! };
-      // the run is loaded only when its measurement is still to be made
-      return measure(
-        `training-seed${seed}-${system}`,
-        'report',
-        () => withRun(dir, system, async (run) => generated(run, o.headlineN, settings)()),
-        {
-          system,
-          settings,
-        },
-      );
+      return seed === 0
+        ? points.best[system].report[0]!
+        : measure(`training-seed${seed}-${system}`, 'report', generatedFrom(seedRun(c, system, seed), system, o.headlineN, settings), {
+            system,
+            settings,
+          });
     };
-    const [ctfDir, baselineDir] = [seedRun(c, 'ctf', seed), seedRun(c, 'baseline', seed)];
+    const [ctf, baseline] = [seedRun(c, 'ctf', seed), seedRun(c, 'baseline', seed)];
+    const finalLoss = (dir: string, stage: 'stage1' | 'stage2' | 'baseline') => validationAt(dir, stage, c.steps).valLoss;
     rows.push({
       seed,
       ctf: await at('ctf'),
       baseline: await at('baseline'),
-      valLoss: { stage1: finalLoss(ctfDir, 'stage1'), stage2: finalLoss(ctfDir, 'stage2'), baseline: finalLoss(baselineDir, 'baseline') },
+      valLoss: { stage1: finalLoss(ctf, 'stage1'), stage2: finalLoss(ctf, 'stage2'), baseline: finalLoss(baseline, 'baseline') },
     });
   }
   return rows;

@@ -102,34 +102,28 @@ const designNote = (r: TrainedStudyResult): string => {
   return v.length === 0 ? '' : ` Design variants: ${v.map((a) => `${a.run.name} (\`${a.run.flags!.join(' ')}\`)`).join(', ')}.`;
 };
 
-/** The stage 2 designs no run tried, as the report's to-do ('' when every one was). */
-function untriedDesigns(r: TrainedStudyResult): string {
-  const designs = [
-    ['--stage2-causal', 'causal attention'],
-    ['--stage2-mask', 'the masked loss'],
-  ].filter(([flag]) => !r.stage2.some((a) => a.run.flags?.includes(flag!)));
-  return designs.length === 0 ? '' : `stage 2 with ${designs.map(([, d]) => d).join(' or ')} (entries with flags in \`stage2\`), `;
-}
-
+/** What the study could train with one more config entry but did not, each with where that entry goes. */
 function notTrained(r: TrainedStudyResult): string[] {
-  const seeds =
-    r.trainingSeeds.length < 2
-      ? "other seeds of the training runs (the spread in this report is the sampling seeds'; entries in `trainingSeeds`), "
-      : `other training seeds of the ablations (only the headline systems have ${r.trainingSeeds.length}), `;
-  const missing = `${untriedCoarse(r)}${untriedDesigns(r)}${seeds}`.replace(/, $/, '');
-  return [`- Not trained (CPU time): ${missing}. Each is one more config entry; the runner resumes the study and measures the new runs.`];
-}
-
-function untriedCoarse(r: TrainedStudyResult): string {
   const k = r.config.k;
-  const missing = [
+  const labellings = [
     ['random clusters', r.coarse.some((x) => x.run.method === 'random')],
     [`K below ${k}`, r.coarse.some((x) => x.run.method === 'kmeans' && x.run.k < k)],
     [`K above ${k}`, r.coarse.some((x) => x.run.method === 'kmeans' && x.run.k > k)],
-  ].filter(([, tried]) => !tried);
-  return missing.length === 0
-    ? ''
-    : `${missing.map(([what]) => what).join(', ')} (entries in \`coarse\` of \`src/study/fashion-mnist-v2.ts\`), `;
+  ].flatMap(([what, tried]) => (tried ? [] : [what as string]));
+  const designs = [
+    ['--stage2-causal', 'causal attention'],
+    ['--stage2-mask', 'the masked loss'],
+  ].flatMap(([flag, what]) => (r.stage2.some((a) => a.run.flags?.includes(flag!)) ? [] : [what!]));
+  const missing = [
+    ...(labellings.length ? [`${labellings.join(', ')} (entries in \`coarse\` of \`src/study/fashion-mnist-v2.ts\`)`] : []),
+    ...(designs.length ? [`stage 2 with ${designs.join(' or ')} (entries with flags in \`stage2\`)`] : []),
+    r.trainingSeeds.length < 2
+      ? "other seeds of the training runs (the spread in this report is the sampling seeds'; entries in `trainingSeeds`)"
+      : `other training seeds of the ablations (only the headline systems have ${r.trainingSeeds.length})`,
+  ];
+  return [
+    `- Not trained (CPU time): ${missing.join(', ')}. Each is one more config entry; the runner resumes the study and measures the new runs.`,
+  ];
 }
 
 /** Stage 2 designs over the same stage 1 at the smallest size (causal attention, masked loss), when the study trained any. */

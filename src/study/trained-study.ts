@@ -74,9 +74,11 @@ export const stage2Run = (c: TrainedStudyConfig, name: string) => join(c.root, `
 export const coarseRun = (c: TrainedStudyConfig, v: CoarseRun) => join(c.root, `ctf-${v.name}`);
 export const baselineRun = (c: TrainedStudyConfig, codes?: number) => join(c.root, `baseline${codebookSuffix(codes)}`);
 export const smallTokenizer = (c: TrainedStudyConfig, codes: number) => join(c.root, `tokenizer-c${codes}.safetensors`);
-/** A headline system's run trained with another seed (`--seed`). */
-export const seedRun = (c: TrainedStudyConfig, system: 'ctf' | 'baseline', seed: number) =>
-  system === 'ctf' ? `${stage2Run(c, c.stage2[0]!.name)}-seed${seed}` : `${baselineRun(c)}-seed${seed}`;
+/** A headline system's run of a training seed: seed 0 is the main run, another seed (`--seed`) the main run's folder with a `-seed<n>` suffix. */
+export const seedRun = (c: TrainedStudyConfig, system: 'ctf' | 'baseline', seed: number) => {
+  const main = system === 'ctf' ? stage2Run(c, c.stage2[0]!.name) : baselineRun(c);
+  return seed === 0 ? main : `${main}-seed${seed}`;
+};
 export const secondNetworkPath = (c: TrainedStudyConfig) => join(c.root, 'classifier-2.safetensors');
 
 /** Hard-links stage 1's files (final weights, snapshots, metrics, curve) from one run folder into another. */
@@ -92,6 +94,10 @@ const finished = (c: TrainedStudyConfig, run: string, stage: string) =>
   join(run, `${stage}.step-${String(c.steps).padStart(6, '0')}.safetensors`);
 
 export function trainedStudySteps(c: TrainedStudyConfig): StudyStep[] {
+  if (!c.trainingSeeds.every((s) => Number.isInteger(s) && s > 0) || new Set(c.trainingSeeds).size !== c.trainingSeeds.length)
+    throw new Error(
+      `trainingSeeds [${c.trainingSeeds.join(', ')}]: list other seeds, each once, as positive integers (seed 0 is the main runs)`,
+    );
   const common = (run: string, codes?: number) => [
     '--run',
     run,

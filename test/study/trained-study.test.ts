@@ -78,6 +78,11 @@ test('study v2 part B: trained runs, snapshots, measurements read back, report',
     trainingSeeds: [1],
   };
   const log = new StudyLog(join(root, 'log.json'));
+  for (const bad of [[0], [1, 1], [1.5]])
+    assert.throws(
+      () => trainedStudySteps({ ...c, trainingSeeds: bad }),
+      /trainingSeeds \[.*\]: list other seeds, each once, as positive integers/,
+    );
   assert.ok(runStudy(trainedStudySteps(c), log));
   const main = new RunDir(stage2Run(c, 'aux4x'));
   const other = new RunDir(stage2Run(c, 'aux1x'));
