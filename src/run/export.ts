@@ -48,12 +48,15 @@ export async function exportRun(runDir: string, outDir: string, tokenizerOut?: s
         stages.push([stage, model, meta]);
       }
 
-    out.ensure();
     const tokenizer = resolve(tokenizerOut ?? join(out.root, 'tokenizer.safetensors'));
+    const clustersOut = clusters ? join(out.root, 'clusters.safetensors') : undefined;
+    const outInfo = { ...info, tokenizer, clusters: clustersOut, trainCache: '', valCache: undefined };
+    // a folder that holds another run is refused before anything in it is overwritten
+    out.mergedInfo(outInfo, 'export into a new --out folder');
+    out.ensure();
     mkdirSync(dirname(tokenizer), { recursive: true });
     await writeModel(tok.model, tokMeta, tokenizer);
     const written = [tokenizer];
-    const clustersOut = clusters ? join(out.root, 'clusters.safetensors') : undefined;
     if (clusters && clustersOut) {
       await saveClusters(clustersOut, clusters);
       written.push(clustersOut);
@@ -62,7 +65,7 @@ export async function exportRun(runDir: string, outDir: string, tokenizerOut?: s
       await writeModel(model, meta, out.checkpoint(stage));
       written.push(out.checkpoint(stage));
     }
-    out.writeInfo({ ...info, tokenizer, clusters: clustersOut, trainCache: '', valCache: undefined });
+    out.writeInfo(outInfo);
     return written;
   } finally {
     owned.forEach((m) => m.dispose());

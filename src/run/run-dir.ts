@@ -212,19 +212,21 @@ export class RunDir {
     return info;
   }
 
+  /** run.json as `writeInfo(info)` would leave it: an existing run must agree on tokenizer, clusters, dataset and classes (`fix` ends the message). */
+  mergedInfo(info: RunInfo, fix = 'use a new --run folder'): RunInfo {
+    if (!existsSync(this.infoPath)) return info;
+    const old = this.readInfo();
+    for (const k of ['tokenizer', 'clusters', 'dataset'] as const)
+      if (old[k] !== undefined && info[k] !== undefined && resolve(String(old[k])) !== resolve(String(info[k])))
+        throw new Error(`${this.root}: run was made with ${k} ${old[k]}, not ${info[k]}; ${fix}`);
+    if (old.classNames.join('\n') !== info.classNames.join('\n'))
+      throw new Error(`${this.root}: run was made with the classes ${old.classNames.join(', ')}, not ${info.classNames.join(', ')}; ${fix}`);
+    return { ...old, ...Object.fromEntries(Object.entries(info).filter(([, v]) => v !== undefined)) } as RunInfo;
+  }
+
   /** Writes run.json; an existing run must agree on tokenizer, clusters, dataset and classes. */
   writeInfo(info: RunInfo): void {
-    if (existsSync(this.infoPath)) {
-      const old = this.readInfo();
-      for (const k of ['tokenizer', 'clusters', 'dataset'] as const)
-        if (old[k] !== undefined && info[k] !== undefined && resolve(String(old[k])) !== resolve(String(info[k])))
-          throw new Error(`${this.root}: run was made with ${k} ${old[k]}, not ${info[k]}; use a new --run folder`);
-      if (old.classNames.join('\n') !== info.classNames.join('\n'))
-        throw new Error(
-          `${this.root}: run was made with the classes ${old.classNames.join(', ')}, not ${info.classNames.join(', ')}; use a new --run folder`,
-        );
-      info = { ...old, ...Object.fromEntries(Object.entries(info).filter(([, v]) => v !== undefined)) } as RunInfo;
-    }
+    info = this.mergedInfo(info);
     this.ensure();
     // references inside or beside the run are stored relative to the run folder, so a run can be
     // moved or shipped with its neighbours; others keep the absolute path the user gave

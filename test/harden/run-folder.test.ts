@@ -76,6 +76,14 @@ test('export re-serializes: what a run.json names is parsed and written anew, so
   );
   assert.equal(new RunDir(out).readInfo().clusters, join(out, 'clusters.safetensors'));
   await assert.rejects(exportRun(run, run), /is the run folder itself/);
+
+  // an export of a run trained on other data is refused before a byte of the folder changes
+  const before = written.map((f) => readFileSync(f));
+  await assert.rejects(
+    exportRun(tampered({ dataset: 'fashion-mnist:test' }), out),
+    /run was made with dataset .*, not fashion-mnist:test; export into a new --out folder/,
+  );
+  written.forEach((f, i) => assert.ok(readFileSync(f).equals(before[i]!), `${f} was overwritten`));
 });
 
 test('run.json schema: each bad field is named with its fix (no more "path argument must be of type string")', async () => {
