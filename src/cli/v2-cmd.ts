@@ -3,6 +3,7 @@
 import { join } from 'node:path';
 import { FASHION_MNIST_V2 } from '../study/fashion-mnist-v2.js';
 import { runStudy, StudyLog } from '../study/runner.js';
+import { shipModels, shippedChoice } from '../study/ship.js';
 import { measureTrainedStudy } from '../study/trained-measurements.js';
 import { writeTrainedReport } from '../study/trained-report.js';
 import { trainedStudySteps } from '../study/trained-study.js';
@@ -37,6 +38,7 @@ export async function trainedStudyCommand(): Promise<string> {
         seconds: before + seconds,
         finishedAt: new Date().toISOString(),
       });
+    if (c.shipped) await shipModels(shippedChoice(r), c.shipped);
     return await writeTrainedReport(r, log.records, join('docs', 'results-v2.md'), join('docs', 'figures'));
   } finally {
     bar.stop();

@@ -220,7 +220,9 @@ export class RunDir {
       if (old[k] !== undefined && info[k] !== undefined && resolve(String(old[k])) !== resolve(String(info[k])))
         throw new Error(`${this.root}: run was made with ${k} ${old[k]}, not ${info[k]}; ${fix}`);
     if (old.classNames.join('\n') !== info.classNames.join('\n'))
-      throw new Error(`${this.root}: run was made with the classes ${old.classNames.join(', ')}, not ${info.classNames.join(', ')}; ${fix}`);
+      throw new Error(
+        `${this.root}: run was made with the classes ${old.classNames.join(', ')}, not ${info.classNames.join(', ')}; ${fix}`,
+      );
     return { ...old, ...Object.fromEntries(Object.entries(info).filter(([, v]) => v !== undefined)) } as RunInfo;
   }
 

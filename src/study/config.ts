@@ -37,8 +37,6 @@ export interface StudyConfig {
   cfgSweep: string;
   /** stage-2 temperatures compared for the main CTF run */
   tau2: string;
-  /** runs exported for shipping into `dir/<system>` (one CTF run and the baseline), sharing one tokenizer */
-  shipped?: { dir: string; runs: string[] };
 }
 
 export interface StudyRun {

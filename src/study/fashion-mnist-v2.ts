@@ -46,4 +46,6 @@ export const FASHION_MNIST_V2: TrainedStudyConfig = {
   keepEvery: 400,
   // the headline systems once more (about 50 min of CPU); the ablations stay at seed 0
   trainingSeeds: [1],
+  // the package's models (`shippedRun`, `npm run demo`, `ctfgen serve`, part A)
+  shipped: 'models/fashion-mnist',
 };

@@ -46,6 +46,12 @@ export function noiseFloor(r: OperatingPointsResult): number {
   return 2 * Math.max(sd(fids('ctf')), sd(fids('baseline')));
 }
 
+/** A difference to one decimal with its sign (+1.2, -0.4; 0.0 when it rounds to zero). */
+function signed(x: number): string {
+  const v = Number(x.toFixed(1)) || 0;
+  return `${v > 0 ? '+' : ''}${v.toFixed(1)}`;
+}
+
 function reading(r: OperatingPointsResult, fullCtf: number): string {
   const { real, reconstruction: recon } = r.references;
   const { stage2Sampled: c, randomMember: d } = r.breakdown;
@@ -56,8 +62,8 @@ function reading(r: OperatingPointsResult, fullCtf: number): string {
   return (
     `Reading: the tokenizer costs ${tokenizer.toFixed(1)} FID points (a → b), stage 2 drawing fine tokens from the true coarse maps ` +
     `${stage2.toFixed(1)} more (b → c), and stage 1's own coarse maps the remaining ${stage1.toFixed(1)} (c → e, mean over seeds): ` +
-    `at this scale CTF's FID is lost ${where}. A random member of the true cluster (d) is ${(d.fid - c.fid).toFixed(1)} worse than ` +
-    `stage 2's draw (mean term ${dMean >= 0 ? '+' : ''}${dMean.toFixed(1)}, covariance term ${dCov >= 0 ? '+' : ''}${dCov.toFixed(1)})` +
+    `at this scale CTF's FID is lost ${where}. A random member of the true cluster (d) scores ${d.fid.toFixed(2)} against stage 2's ` +
+    `draw's ${c.fid.toFixed(2)} (${signed(d.fid - c.fid)}: mean term ${signed(dMean)}, covariance term ${signed(dCov)})` +
     (d.fid - c.fid > noiseFloor(r)
       ? ': stage 2 learns which member of a cluster fits its neighbours.'
       : `: within the noise (${noiseFloor(r).toFixed(1)}), stage 2's draw is no measurably better than a random member.`)

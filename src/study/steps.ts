@@ -1,8 +1,7 @@
 // A study as ordered ctfgen commands: tokenizer → token caches → clusters (k-means at every K,
 // random at the main K) → redundancy experiment → feature classifier → baseline and CTF at the
 // same stage-1 size and budget → evaluation (FID / IS / precision / recall, CFG sweep, stage-2
-// sampling) → sample grids → ablations at a shorter budget → the K they favour at the main budget
-// → shipped models.
+// sampling) → sample grids → ablations at a shorter budget → the K they favour at the main budget.
 import { join } from 'node:path';
 import {
   clusterCounts,
@@ -128,18 +127,5 @@ export function studySteps(c: StudyConfig): StudyStep[] {
   );
   steps.push(...ablations.flatMap((r) => trainSteps(c, r)), ...ablations.flatMap((r) => evalSteps(c, r)));
   steps.push(...confirm.flatMap((r) => [...trainSteps(c, r), ...evalSteps(c, r), samples(r)]));
-  if (c.shipped) {
-    // the shipped runs point at one shared tokenizer file
-    const shared = join(c.shipped.dir, 'tokenizer.safetensors');
-    for (const name of c.shipped.runs) {
-      const r = runs.find((x) => x.name === name);
-      if (!r) throw new Error(`study ${c.name}: shipped run '${name}' is not one of its runs`);
-      steps.push({
-        name: `export ${r.system}`,
-        args: ['export', '--run', r.dir, '--out', join(c.shipped.dir, r.system), '--tokenizer-out', shared],
-        outputs: [join(c.shipped.dir, r.system, r.system === 'ctf' ? 'stage2.safetensors' : 'baseline.safetensors'), shared],
-      });
-    }
-  }
   return steps;
 }

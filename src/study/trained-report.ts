@@ -22,6 +22,7 @@ import {
 import { settingsLabel } from './operating-points.js';
 import type { StepRecord } from './runner.js';
 import type { CoarseRow, CurvePoint, Stage2Row, TrainedStudyResult } from './trained-measurements.js';
+import { shippedChoice, type ShippedCandidate } from './ship.js';
 import { baselineRun, smallTokenizer, stage2Run } from './trained-study.js';
 
 const millions = (n: number) => `${(n / 1e6).toFixed(2)}M`;
@@ -275,6 +276,16 @@ function controlSection(r: TrainedStudyResult): string[] {
   ];
 }
 
+/** Which runs the study exported as the package's models, and the validation FIDs that chose them. */
+function shippedNote(r: TrainedStudyResult): string[] {
+  if (!r.config.shipped) return [];
+  const { ctf, baseline } = shippedChoice(r);
+  const at = (x: ShippedCandidate) => `\`${shown(x.dir)}\` (${x.validation.fid.toFixed(2)} at ${settingsLabel(x.validation)})`;
+  return [
+    `- **Shipped models** (\`${r.config.shipped}\`: what \`npm run demo\`, \`ctfgen serve\` and part A use): the CTF configuration with the lowest FID on the validation range, ${at(ctf[0]!)}, ahead of ${ctf.slice(1).map(at).join(', ')}; and the baseline ${at(baseline)}. ${r.options.sweepN} validation images each, so configurations within the sampling noise could swap places.`,
+  ];
+}
+
 export async function writeTrainedReport(
   r: TrainedStudyResult,
   log: Record<string, StepRecord>,
@@ -347,6 +358,7 @@ export async function writeTrainedReport(
     `- **Data**: stage models train on **${c.data.train}** and validate on **${c.data.validation}** (held out from training); every setting is chosen on that validation range and every headline number is measured on **${c.data.report}**. ${c.provenance} Tokenizer \`${shown(c.tokenizer)}\`, feature network \`${shown(c.classifier)}\`.`,
     `- **Runs** (one code version, seed 0, ${c.steps} steps of ${c.batchSize} images = ${epochs(c.steps)} epochs of the ${c.data.train} images, \`${c.budget.join(' ')}\`, snapshots every ${c.keepEvery} steps): stage 1 over K = ${c.k} k-means coarse labels (${millions(r.params.stage1.total)} parameters, ${millions(r.params.stage1.blocks)} in its blocks); the baseline at the same size (${millions(r.params.baseline.total)}); stage 2 at ${byBlocks.map((a) => `${a.run.name} (${millions(a.params.blocks)} in its blocks, ${ratio(a.params.blocks).toFixed(2)}x stage 1's)`).join(', ')}, all sharing that one stage 1.${designNote(r)}${r.coarse.length > 1 ? ` CTF over other coarse labels: ${r.coarse.slice(1).map(coarseLabel).join(', ')}, each with its own stage 1 and a stage 2 of stage 1's size.` : ''}${r.smallCodebook ? ` The control: the baseline at stage 1's size over a tokenizer with ${r.smallCodebook.codes} codes.` : ''} The main CTF run is ${main.run.name} (\`${shown(stage2Run(c, main.run.name))}\`), the baseline \`${shown(baselineRun(c))}\`.`,
     `- **Protocol**: ${protocol(r.points)}`,
+    ...shippedNote(r),
     '',
     '## Claims',
     '',

@@ -46,6 +46,8 @@ export interface TrainedStudyConfig {
   keepEvery: number;
   /** other training seeds of the headline systems (stage 1 with the main stage 2, and the baseline), each trained as seed 0 was but with `--seed`; the main runs are seed 0 */
   trainingSeeds: number[];
+  /** the folder the best configuration by the validation range is exported into (study/ship.ts); none: nothing is shipped */
+  shipped?: string;
 }
 
 export interface Stage2Run {

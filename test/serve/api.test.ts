@@ -3,10 +3,15 @@
 // keep every token outside the region, and health answering fast while a job runs.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { PNG } from 'pngjs';
+import { shippedRun } from '../../src/api/shipped.js';
+import { loadClusters } from '../../src/cluster/cluster-file.js';
 import { startServer, type Server } from '../../src/serve/server.js';
 
 let server: Server;
+/** coarse labels of the shipped CTF model */
+const K = (await loadClusters(join(shippedRun('ctf'), 'clusters.safetensors'))).k;
 test.before(async () => {
   server = await startServer({ port: 0, maxQueue: 3, threads: 1 });
 });
@@ -49,11 +54,11 @@ test('health, models, label pictures, the page and its script', async () => {
     ],
   );
   assert.equal(models[0]!.classNames[7], 'Sneaker');
-  assert.equal(models[0]!.palette!.length, 32);
+  assert.equal(models[0]!.palette!.length, K, 'a colour per coarse label');
   const label = await fetch(`${server.url}/api/models/${encodeURIComponent(CTF)}/labels/3.png`);
   assert.equal(label.headers.get('content-type'), 'image/png');
   assert.ok(PNG.sync.read(Buffer.from(await label.arrayBuffer())).width > 0);
-  assert.equal((await fetch(`${server.url}/api/models/${encodeURIComponent(CTF)}/labels/99.png`)).status, 400);
+  assert.equal((await fetch(`${server.url}/api/models/${encodeURIComponent(CTF)}/labels/${K}.png`)).status, 400);
   assert.equal((await fetch(`${server.url}/api/models/${encodeURIComponent(BASE)}/labels/1.png`)).status, 404);
   const page = await fetch(`${server.url}/`);
   assert.match(await page.text(), /<script type="module" src="\/app.js">/);
@@ -144,7 +149,7 @@ test('refine keeps the coarse map; edit re-generates only the region (also as an
   const bad: [string, unknown, RegExp][] = [
     ['/api/refine', { model: BASE, class: 0, coarse: b.tokens }, /baseline model/],
     ['/api/refine', { model: CTF, class: 0, coarse: [[1, 2]] }, /coarse must be a 8×8 array/],
-    ['/api/refine', { model: CTF, class: 0, coarse: g.tokens }, /coarse: cell \d+ of map 0 is \d+, outside 0..31/],
+    ['/api/refine', { model: CTF, class: 0, coarse: g.tokens }, new RegExp(`coarse: cell \\d+ of map 0 is \\d+, outside 0..${K - 1}`)],
     ['/api/edit', { model: CTF, class: 0, tokens: g.tokens, region: { x0: 4, y0: 0, x1: 4, y1: 3 } }, /x0 < x1/],
     [
       '/api/edit',

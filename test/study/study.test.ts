@@ -36,10 +36,6 @@ test('study steps: each stage after its inputs; every run trained, evaluated; co
       if (r.clusters) assert.ok(steps[index(names, train[0]!)]!.args.includes(r.clusters));
       if (r.budget === 'main') index(names, `cfg sweep ${r.name}`);
     }
-    for (const name of c.shipped?.runs ?? []) {
-      const r = studyRuns(c).find((x) => x.name === name)!;
-      afterAll(`export ${r.system}`, `eval ${r.name}`);
-    }
     for (const r of studyRuns(c).filter((x) => x.confirm))
       for (const a of studyRuns(c).filter((x) => x.budget === 'ablation')) afterAll(`train ${r.name} stage1`, `eval ${a.name}`);
   }

@@ -5,10 +5,13 @@
 // carries them.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { loadCheckpoint, type RawTensor } from '../../src/io/index.js';
+import { shown } from '../../src/study/operating-points-report.js';
 import { runStudy, StudyLog } from '../../src/study/runner.js';
+import { shipModels, shippedChoice } from '../../src/study/ship.js';
 import { measureTrainedStudy, type SeedRow, type TrainedMeasureOptions } from '../../src/study/trained-measurements.js';
 import { writeTrainedReport } from '../../src/study/trained-report.js';
 import {
@@ -28,6 +31,7 @@ import { RunDir } from '../../src/run/run-dir.js';
 import { shippedPath } from '../../src/util/package-root.js';
 
 const tokenizer = shippedPath('models/fashion-mnist/tokenizer.safetensors');
+const bytes = (t: RawTensor) => Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength);
 const shipped = existsSync(tokenizer);
 
 test('shareStage1 refuses a folder without a trained stage 1', () => {
@@ -218,6 +222,51 @@ test('study v2 part B: trained runs, snapshots, measurements read back, report',
   );
   assert.match(md, /## Training seeds \(report set\)[\s\S]*\| 1 \| [\d.]+ \| [\d.]+ \|[\s\S]*\| mean ± sd \| [\d.]+ ± [\d.]+/);
   assert.doesNotMatch(md, /other seeds of the training runs/);
+  // shipping: the CTF configuration with the lowest validation FID and the baseline, swapped in over
+  // an earlier export of a run on other data
+  const choice = shippedChoice(r);
+  const fids = choice.ctf.map((x) => x.validation.fid);
+  assert.equal(choice.ctf.length, 1 + r.coarse.length);
+  assert.deepEqual(
+    fids,
+    [...fids].sort((a, b) => a - b),
+  );
+  assert.ok([...choice.ctf, choice.baseline].every((x) => x.validation.against === 'validation'));
+  const models = join(root, 'models');
+  await shipModels(choice, models);
+  const stale = join(models, 'ctf', 'run.json');
+  writeFileSync(stale, JSON.stringify({ ...JSON.parse(readFileSync(stale, 'utf8')), dataset: 'fixture@0:100' }));
+  await shipModels(choice, models);
+  assert.deepEqual(readdirSync(models).sort(), ['baseline', 'ctf', 'tokenizer.safetensors']);
+  for (const [system, from, stage] of [
+    ['ctf', choice.ctf[0]!.dir, 'stage2'],
+    ['ctf', choice.ctf[0]!.dir, 'stage1'],
+    ['baseline', choice.baseline.dir, 'baseline'],
+  ] as const) {
+    assert.equal(new RunDir(join(models, system)).readInfo().dataset, c.data.train);
+    const [shippedWeights, trained] = await Promise.all([
+      loadCheckpoint(join(models, system, `${stage}.safetensors`)),
+      loadCheckpoint(new RunDir(from).checkpoint(stage)),
+    ]);
+    for (const [name, t] of shippedWeights.tensors)
+      assert.ok(bytes(t).equals(bytes(trained.tensors.get(name)!)), `${system} ${stage} ${name}`);
+  }
+  const mdShipped = readFileSync(
+    await writeTrainedReport(
+      { ...r, config: { ...c, shipped: models } },
+      log.records,
+      join(root, 'report-shipped.md'),
+      join(root, 'figures'),
+    ),
+    'utf8',
+  );
+  assert.ok(
+    mdShipped.includes(
+      `the CTF configuration with the lowest FID on the validation range, \`${shown(choice.ctf[0]!.dir)}\` (${fids[0]!.toFixed(2)} at `,
+    ),
+  );
+  assert.doesNotMatch(md, /Shipped models/);
+
   // the "more clusters" claim and the list of untried labellings follow the variants the study has
   assert.match(md, /- Not trained \(CPU time\): K above 16 \(entries in `coarse`/);
   const larger = { ...r.coarse[1]!, run: { name: 'k64', k: 64, method: 'kmeans' as const } };
