@@ -119,6 +119,20 @@ export function trainedStudySteps(c: TrainedStudyConfig): StudyStep[] {
     '--resume',
   ];
   const size = (dim: number) => ['--dim', String(dim), '--layers', String(c.model.layers), '--heads', String(c.model.heads)];
+  /** `ctfgen train <stage>` of one run at width `dim` (over the small-codebook tokenizer with `codes`), finished once its last snapshot exists */
+  const train = (
+    name: string,
+    stage: 'stage1' | 'stage2' | 'baseline',
+    run: string,
+    dim: number,
+    extra: string[] = [],
+    codes?: number,
+  ): StudyStep => ({
+    name,
+    args: ['train', stage, ...common(run, codes), ...size(dim), ...extra],
+    outputs: [finished(c, run, stage)],
+  });
+  const clusterFlag = (v?: Pick<CoarseRun, 'k' | 'method'>) => ['--clusters', clusterFile(c, v)];
   const [main, ...others] = c.stage2;
   const first = stage2Run(c, main!.name);
   const stage2 = (s: Stage2Run): StudyStep[] => [
@@ -132,11 +146,7 @@ export function trainedStudySteps(c: TrainedStudyConfig): StudyStep[] {
             outputs: [join(stage2Run(c, s.name), 'stage1.safetensors')],
           },
         ]),
-    {
-      name: `train stage 2, ${s.name}`,
-      args: ['train', 'stage2', ...common(stage2Run(c, s.name)), ...size(s.width), '--clusters', clusterFile(c), ...(s.flags ?? [])],
-      outputs: [finished(c, stage2Run(c, s.name), 'stage2')],
-    },
+    train(`train stage 2, ${s.name}`, 'stage2', stage2Run(c, s.name), s.width, [...clusterFlag(), ...(s.flags ?? [])]),
   ];
   const encode = (name: string, tokenizer: string, data: string, out: string, flip: boolean): StudyStep => ({
     name,
@@ -150,11 +160,9 @@ export function trainedStudySteps(c: TrainedStudyConfig): StudyStep[] {
   });
   const coarse = (v: CoarseRun): StudyStep[] => [
     ...(clusterFile(c, v) === clusterFile(c) ? [] : [cluster(v)]),
-    ...(['stage1', 'stage2'] as const).map((stage) => ({
-      name: `train ${stage === 'stage1' ? 'stage 1' : 'stage 2'}, ${v.name}`,
-      args: ['train', stage, ...common(coarseRun(c, v)), ...size(c.model.dim), '--clusters', clusterFile(c, v)],
-      outputs: [finished(c, coarseRun(c, v), stage)],
-    })),
+    ...(['stage1', 'stage2'] as const).map((stage) =>
+      train(`train ${stage === 'stage1' ? 'stage 1' : 'stage 2'}, ${v.name}`, stage, coarseRun(c, v), c.model.dim, clusterFlag(v)),
+    ),
   ];
   const control = (s: NonNullable<TrainedStudyConfig['smallCodebook']>): StudyStep[] => {
     const tokenizer = smallTokenizer(c, s.codes);
@@ -166,48 +174,24 @@ export function trainedStudySteps(c: TrainedStudyConfig): StudyStep[] {
       },
       encode(`encode train, ${s.codes} codes`, tokenizer, c.data.train, trainCache(c, s.codes), true),
       encode(`encode validation, ${s.codes} codes`, tokenizer, c.data.validation, validationCache(c, s.codes), false),
-      {
-        name: `train baseline, ${s.codes} codes`,
-        args: ['train', 'baseline', ...common(baselineRun(c, s.codes), s.codes), ...size(c.model.dim)],
-        outputs: [finished(c, baselineRun(c, s.codes), 'baseline')],
-      },
+      train(`train baseline, ${s.codes} codes`, 'baseline', baselineRun(c, s.codes), c.model.dim, [], s.codes),
     ];
   };
   const seeded = (seed: number): StudyStep[] => {
     const [ctf, baseline, flag] = [seedRun(c, 'ctf', seed), seedRun(c, 'baseline', seed), ['--seed', String(seed)]];
     return [
-      {
-        name: `train baseline, seed ${seed}`,
-        args: ['train', 'baseline', ...common(baseline), ...size(c.model.dim), ...flag],
-        outputs: [finished(c, baseline, 'baseline')],
-      },
-      {
-        name: `train stage 1, seed ${seed}`,
-        args: ['train', 'stage1', ...common(ctf), ...size(c.model.dim), '--clusters', clusterFile(c), ...flag],
-        outputs: [finished(c, ctf, 'stage1')],
-      },
-      {
-        name: `train stage 2, ${main!.name}, seed ${seed}`,
-        args: ['train', 'stage2', ...common(ctf), ...size(main!.width), '--clusters', clusterFile(c), ...(main!.flags ?? []), ...flag],
-        outputs: [finished(c, ctf, 'stage2')],
-      },
+      train(`train baseline, seed ${seed}`, 'baseline', baseline, c.model.dim, flag),
+      train(`train stage 1, seed ${seed}`, 'stage1', ctf, c.model.dim, [...clusterFlag(), ...flag]),
+      train(`train stage 2, ${main!.name}, seed ${seed}`, 'stage2', ctf, main!.width, [...clusterFlag(), ...(main!.flags ?? []), ...flag]),
     ];
   };
   return [
     encode('encode train', c.tokenizer, c.data.train, trainCache(c), true),
     encode('encode validation', c.tokenizer, c.data.validation, validationCache(c), false),
     { ...cluster({ k: c.k, method: 'kmeans' }), name: `cluster k${c.k}` },
-    {
-      name: 'train stage 1',
-      args: ['train', 'stage1', ...common(first), ...size(c.model.dim), '--clusters', clusterFile(c)],
-      outputs: [finished(c, first, 'stage1')],
-    },
+    train('train stage 1', 'stage1', first, c.model.dim, clusterFlag()),
     ...stage2(main!),
-    {
-      name: 'train baseline',
-      args: ['train', 'baseline', ...common(baselineRun(c)), ...size(c.model.dim)],
-      outputs: [finished(c, baselineRun(c), 'baseline')],
-    },
+    train('train baseline', 'baseline', baselineRun(c), c.model.dim),
     ...others.filter((s) => !s.flags?.length).flatMap(stage2),
     {
       name: 'second feature network',
