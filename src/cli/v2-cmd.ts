@@ -38,7 +38,7 @@ export async function trainedStudyCommand(): Promise<string> {
         seconds: before + seconds,
         finishedAt: new Date().toISOString(),
       });
-    if (c.shipped) await shipModels(shippedChoice(r), c.shipped);
+    if (c.shipped) for (const f of await shipModels(shippedChoice(r), c.shipped)) console.log(`shipped ${f}`);
     return await writeTrainedReport(r, log.records, join('docs', 'results-v2.md'), join('docs', 'figures'));
   } finally {
     bar.stop();

@@ -3,7 +3,7 @@
 // baseline over the same tokenizer, exported (run/export.ts) into one folder with one shared
 // tokenizer. The choice is made on the validation range only, never on the report set.
 import { existsSync, renameSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { exportRun } from '../run/export.js';
 import type { Measurement } from './operating-points.js';
 import type { TrainedStudyResult } from './trained-measurements.js';
@@ -35,11 +35,13 @@ export function shippedChoice(r: TrainedStudyResult): ShippedChoice {
 }
 
 /**
- * Exports the chosen runs into `dir/ctf` and `dir/baseline`, beside one `dir/tokenizer.safetensors`;
+ * Exports the chosen runs into `folder/ctf` and `folder/baseline`, beside one `folder/tokenizer.safetensors`;
  * returns the files written. Each export is made in a folder of its own and then swapped in, so the
  * models it replaces (which may have been trained on other data) stay whole until it is complete.
  */
-export async function shipModels(choice: ShippedChoice, dir: string): Promise<string[]> {
+export async function shipModels(choice: ShippedChoice, folder: string): Promise<string[]> {
+  // exportRun names the files it writes by absolute path
+  const dir = resolve(folder);
   const tokenizer = join(dir, 'tokenizer.safetensors');
   const written: string[] = [];
   for (const [system, from] of [
@@ -55,5 +57,6 @@ export async function shipModels(choice: ShippedChoice, dir: string): Promise<st
     rmSync(old, { recursive: true, force: true });
     written.push(...files.map((f) => (f.startsWith(staged) ? to + f.slice(staged.length) : f)));
   }
-  return written;
+  // both exports write the one shared tokenizer
+  return [...new Set(written)];
 }

@@ -282,7 +282,7 @@ function shippedNote(r: TrainedStudyResult): string[] {
   const { ctf, baseline } = shippedChoice(r);
   const at = (x: ShippedCandidate) => `\`${shown(x.dir)}\` (${x.validation.fid.toFixed(2)} at ${settingsLabel(x.validation)})`;
   return [
-    `- **Shipped models** (\`${r.config.shipped}\`: what \`npm run demo\`, \`ctfgen serve\` and part A use): the CTF configuration with the lowest FID on the validation range, ${at(ctf[0]!)}, ahead of ${ctf.slice(1).map(at).join(', ')}; and the baseline ${at(baseline)}. ${r.options.sweepN} validation images each, so configurations within the sampling noise could swap places.`,
+    `- **Shipped models** (\`${r.config.shipped}\`: what \`npm run demo\`, \`ctfgen serve\` and part A use): the CTF configuration with the lowest FID on the validation range, ${at(ctf[0]!)}${ctf.length > 1 ? `, ahead of ${ctf.slice(1).map(at).join(', ')}` : ''}; and the baseline ${at(baseline)}. ${r.options.sweepN} validation images each, so configurations within the sampling noise could swap places.`,
   ];
 }
 

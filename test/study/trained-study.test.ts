@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { loadCheckpoint, type RawTensor } from '../../src/io/index.js';
 import { shown } from '../../src/study/operating-points-report.js';
 import { runStudy, StudyLog } from '../../src/study/runner.js';
@@ -233,7 +233,16 @@ test('study v2 part B: trained runs, snapshots, measurements read back, report',
   );
   assert.ok([...choice.ctf, choice.baseline].every((x) => x.validation.against === 'validation'));
   const models = join(root, 'models');
-  await shipModels(choice, models);
+  // a folder given relative to the working directory names the files where they end up
+  const shippedFiles = await shipModels(choice, relative(process.cwd(), models));
+  assert.deepEqual(shippedFiles.map((f) => relative(models, f)).sort(), [
+    'baseline/baseline.safetensors',
+    'ctf/clusters.safetensors',
+    'ctf/stage1.safetensors',
+    'ctf/stage2.safetensors',
+    'tokenizer.safetensors',
+  ]);
+  assert.ok(shippedFiles.every((f) => existsSync(f)));
   const stale = join(models, 'ctf', 'run.json');
   writeFileSync(stale, JSON.stringify({ ...JSON.parse(readFileSync(stale, 'utf8')), dataset: 'fixture@0:100' }));
   await shipModels(choice, models);
@@ -266,6 +275,20 @@ test('study v2 part B: trained runs, snapshots, measurements read back, report',
     ),
   );
   assert.doesNotMatch(md, /Shipped models/);
+  const mdAlone = readFileSync(
+    await writeTrainedReport(
+      { ...r, coarse: [], config: { ...c, shipped: models } },
+      log.records,
+      join(root, 'report-alone.md'),
+      join(root, 'figures'),
+    ),
+    'utf8',
+  );
+  assert.match(
+    mdAlone,
+    /lowest FID on the validation range, `[^`]+` \([\d.]+ at CFG [\d.]+, τ [\d.]+\); and the baseline/,
+    'no runners-up, no "ahead of"',
+  );
 
   // the "more clusters" claim and the list of untried labellings follow the variants the study has
   assert.match(md, /- Not trained \(CPU time\): K above 16 \(entries in `coarse`/);
