@@ -60,7 +60,7 @@ function floorNote(r: TrainedStudyResult): string[] {
 /** A system's curve FIDs at a step, one per training seed. */
 const curveAt = (r: TrainedStudyResult, s: CurvePoint['system'], step: number): number[] =>
   r.curve.filter((p) => p.system === s && p.step === step).map((p) => p.m.fid);
-const trainingSeedsOf = (r: TrainedStudyResult): number[] => [...new Set(r.curve.map((p) => p.seed))];
+const trainingSeedsOf = (r: TrainedStudyResult): number[] => r.trainingSeeds.map((x) => x.seed);
 
 function convergenceVerdict(r: TrainedStudyResult): { numbers: string; verdict: string } {
   const at = (s: CurvePoint['system'], step: number) => mean(curveAt(r, s, step));
